@@ -1,0 +1,40 @@
+# photon-bench — every target installs what it needs first (npm ci, build).
+SHELL := bash
+BIN := node_modules/.bin
+SOURCES := $(shell find agent hal sim config bench -name '*.ts' 2>/dev/null)
+CONFIG ?= config/examples/sim-bench.yaml
+
+.PHONY: setup build run test bench check clean
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+setup: node_modules/.installed
+
+dist/.built: node_modules/.installed $(SOURCES) tsconfig.json tsconfig.build.json
+	$(BIN)/tsc -p tsconfig.build.json
+	@touch $@
+
+build: dist/.built
+
+## make run — the agent on the simulated bench with the embedded broker (ARGS="--broker mqtt://host:port" to use another).
+run: build
+	node dist/agent/cli.js run --config $(CONFIG) $(ARGS)
+
+## make test — the whole suite; also writes test-results/vitest.json for CI.
+test: build
+	@mkdir -p test-results
+	$(BIN)/vitest run --reporter=default --reporter=json --outputFile=test-results/vitest.json
+
+## make bench — performance benchmarks, JSON lines on stdout.
+bench: build
+	@for b in dist/bench/*.js; do node "$$b"; done
+
+## make check — strict type check and lint/format check.
+check: setup
+	$(BIN)/tsc --noEmit
+	$(BIN)/biome check .
+
+clean:
+	rm -rf dist test-results

@@ -1,0 +1,147 @@
+/**
+ * One schema per device type. A device entry names its driver with `type`; its bus settings say
+ * where it sits. `backend` picks the real bus or the simulated bench for that one device.
+ */
+import { z } from "zod";
+import { backendSchema, gpioLineNumber, gpioOutputSchema, i2cTargetSchema, serialSchema } from "./common.js";
+
+const deviceBase = { backend: backendSchema.optional() };
+
+/** Lake Shore Model 336: RS-232 at 57600 baud, 7 data bits, odd parity, 1 stop bit (manual §6.3). */
+export const lakeShore336Schema = z.strictObject({
+  ...deviceBase,
+  type: z.literal("lakeshore336"),
+  serial: serialSchema({ baudRate: 57600, dataBits: 7, parity: "odd", stopBits: 1, timeoutMs: 500 }),
+  /** Which input (A–D) carries which sensor, by a name used in telemetry (`<name>TempK`). */
+  inputs: z
+    .record(z.string().regex(/^[a-z][A-Za-z0-9]*$/), z.enum(["A", "B", "C", "D"]))
+    .default({ sample: "A", detectorStage: "B" }),
+  /** Heater output loop (1 or 2) that holds the sample set-point. */
+  heaterOutput: z.union([z.literal(1), z.literal(2)]).default(1),
+});
+
+/** Coherent OBIS-class laser: 115200 8N1, SCPI text, CR LF terminated, "OK" handshake. */
+export const obisLaserSchema = z.strictObject({
+  ...deviceBase,
+  type: z.literal("obis-laser"),
+  serial: serialSchema({ baudRate: 115200, dataBits: 8, parity: "none", stopBits: 1, timeoutMs: 500 }),
+  /** GPIO output wired to the laser's remote interlock: high (logical on) permits emission. */
+  interlockLine: gpioOutputSchema,
+});
+
+/** Sumitomo (SHI) F-70 helium compressor: 9600 8N1, `$CMD<crc16>\r` frames (firmware ≥ 1.6). */
+export const sumitomoF70Schema = z.strictObject({
+  ...deviceBase,
+  type: z.literal("sumitomo-f70"),
+  serial: serialSchema({ baudRate: 9600, dataBits: 8, parity: "none", stopBits: 1, timeoutMs: 500 }),
+});
+
+/** ADS1115 full-scale ranges (datasheet SBAS444, table 3), volts. */
+export const ads1115FullScaleV = [6.144, 4.096, 2.048, 1.024, 0.512, 0.256] as const;
+const fullScaleSchema = z.number().refine((v) => (ads1115FullScaleV as readonly number[]).includes(v), {
+  message: `must be one of ${ads1115FullScaleV.join(", ")}`,
+});
+
+export const ads1115Schema = z.strictObject({
+  ...deviceBase,
+  type: z.literal("ads1115"),
+  i2c: i2cTargetSchema.extend({ address: i2cTargetSchema.shape.address.default(0x48) }),
+  /** Each single-ended input becomes a named value: `name` with its unit, `perVolt` converts. */
+  channels: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z][A-Za-z0-9]*$/),
+        input: z.int().min(0).max(3),
+        fullScaleV: fullScaleSchema.default(4.096),
+        /** Quantity per volt at the input, e.g. mW/V from photodiode responsivity × transimpedance. */
+        perVolt: z.number().positive(),
+      }),
+    )
+    .min(1),
+});
+
+export const axisNames = ["x", "y", "z"] as const;
+export const axisSchema = z.enum(axisNames);
+
+/** Piezo stage driven by an MCP4728 quad 12-bit DAC through a high-voltage amplifier. */
+export const piezoStageSchema = z.strictObject({
+  ...deviceBase,
+  type: z.literal("piezo-mcp4728"),
+  i2c: i2cTargetSchema.extend({ address: i2cTargetSchema.shape.address.default(0x60) }),
+  axes: z
+    .partialRecord(
+      axisSchema,
+      z.strictObject({
+        channel: z.int().min(0).max(3),
+        /** Stage travel at full DAC scale, µm. */
+        travelUm: z.number().positive().max(1000),
+      }),
+    )
+    .refine((axes) => Object.keys(axes).length > 0, { message: "needs at least one axis" }),
+});
+
+export const snspdBiasSchema = z.strictObject({
+  ...deviceBase,
+  type: z.literal("snspd-bias"),
+  /** Readout/enable line (amplifier power or gate). */
+  enableLine: gpioOutputSchema,
+  /** DAC channel that sets the bias current through a series resistor. */
+  dac: i2cTargetSchema.extend({ channel: z.int().min(0).max(3) }),
+  /** Bias current per DAC volt, µA/V (1/R of the bias resistor, e.g. 100 kΩ → 10 µA/V). */
+  biasUaPerV: z.number().positive(),
+  /** ADC input that sees the DC voltage at the bias tee (rises when the nanowire latches). */
+  monitor: i2cTargetSchema.extend({
+    input: z.int().min(0).max(3),
+    fullScaleV: fullScaleSchema.default(0.256),
+  }),
+  /** Monitor voltage above which a biased detector is latched (normal, not counting), mV. */
+  latchThresholdMv: z.number().positive().default(20),
+  /** Where the detector's temperature comes from: a temperature controller device and its input name. */
+  temperature: z.strictObject({ device: z.string(), input: z.string() }),
+});
+
+export const gpioInterlockSchema = z.strictObject({
+  ...deviceBase,
+  type: z.literal("gpio-interlock"),
+  line: gpioLineNumber,
+  /** The level that means "unsafe" (door open, cryostat not OK). */
+  trippedWhen: z.enum(["high", "low"]),
+  /** Edges closer together than this are one edge (mechanical switch bounce), ms. */
+  debounceMs: z.int().min(0).max(1000).default(10),
+});
+
+/** Serial/USB time-tagger streaming framed (channel, time) records; format in hal/devices/tagger-frames.ts. */
+export const serialTaggerSchema = z.strictObject({
+  ...deviceBase,
+  type: z.literal("serial-tagger"),
+  serial: serialSchema({ baudRate: 3_000_000, dataBits: 8, parity: "none", stopBits: 1, timeoutMs: 1000 }),
+  /** Tagger input channels by role: the laser sync (optional) and each detector by device name. */
+  channels: z.strictObject({
+    sync: z.int().min(0).max(255).optional(),
+    detectors: z.record(z.string(), z.int().min(0).max(255)),
+  }),
+});
+
+export const deviceSchema = z.discriminatedUnion("type", [
+  lakeShore336Schema,
+  obisLaserSchema,
+  sumitomoF70Schema,
+  ads1115Schema,
+  piezoStageSchema,
+  snspdBiasSchema,
+  gpioInterlockSchema,
+  serialTaggerSchema,
+]);
+
+export type DeviceConfig = z.infer<typeof deviceSchema>;
+export type DeviceType = DeviceConfig["type"];
+export type DeviceOfType<T extends DeviceType> = Extract<DeviceConfig, { type: T }>;
+export type LakeShore336Config = DeviceOfType<"lakeshore336">;
+export type ObisLaserConfig = DeviceOfType<"obis-laser">;
+export type SumitomoF70Config = DeviceOfType<"sumitomo-f70">;
+export type Ads1115Config = DeviceOfType<"ads1115">;
+export type PiezoStageConfig = DeviceOfType<"piezo-mcp4728">;
+export type SnspdBiasConfig = DeviceOfType<"snspd-bias">;
+export type GpioInterlockConfig = DeviceOfType<"gpio-interlock">;
+export type SerialTaggerConfig = DeviceOfType<"serial-tagger">;
+export type AxisName = z.infer<typeof axisSchema>;

@@ -1,0 +1,161 @@
+/**
+ * Loads the bench configuration: schema defaults → YAML file → PHOTON_BENCH_* environment →
+ * explicit overrides (command-line flags). A bad source gives a ConfigError listing every
+ * problem as `path: what is wrong`, one per line; nothing is half-applied.
+ */
+import { readFileSync } from "node:fs";
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import { type BenchConfig, benchConfigSchema } from "./schema.js";
+
+export const ENV_PREFIX = "PHOTON_BENCH_";
+export const DEFAULT_CONFIG_PATH = "/etc/photon-bench/bench.yaml";
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source}: invalid configuration\n${problems.join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Tree = Record<string, unknown>;
+const isTree = (v: unknown): v is Tree => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Parses YAML text into a plain tree; syntax errors carry line and column. */
+export function parseYaml(text: string, source: string): Tree {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        const message = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+        return `${pos ? `line ${pos.line}, column ${pos.col}` : "(file)"}: ${message}`;
+      }),
+    );
+  }
+  const value: unknown = doc.toJS() ?? {};
+  if (!isTree(value)) throw new ConfigError(source, ["(file): the top level must be a mapping of sections"]);
+  return value;
+}
+
+const squash = (key: string) => key.replace(/[_-]/g, "").toLowerCase();
+const camel = (key: string) => key.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * Environment overlay: `PHOTON_BENCH_MQTT__BROKER=mqtt://host:1883` sets `mqtt.broker`; `__`
+ * separates levels, and each level matches an existing key ignoring case and underscores
+ * (`BENCH_ID` → `benchId`). Values are read as YAML scalars, so numbers and booleans keep their type.
+ */
+export function applyEnv(tree: Tree, env: NodeJS.ProcessEnv): { tree: Tree; applied: string[] } {
+  const out = structuredClone(tree);
+  const applied: string[] = [];
+  for (const [name, raw] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
+    const levels = name.slice(ENV_PREFIX.length).split("__").filter(Boolean);
+    if (levels.length === 0) continue;
+    let node: Tree = out;
+    const path: string[] = [];
+    levels.forEach((level, i) => {
+      const key = Object.keys(node).find((k) => squash(k) === squash(level)) ?? camel(level);
+      path.push(key);
+      if (i === levels.length - 1) {
+        node[key] = parseYaml(`v: ${raw === "" ? '""' : raw}`, name).v;
+      } else {
+        if (!isTree(node[key])) node[key] = {};
+        node = node[key] as Tree;
+      }
+    });
+    applied.push(`${name} → ${path.join(".")}`);
+  }
+  return { tree: out, applied };
+}
+
+/** Sets dotted paths (`mqtt.broker`) on a tree: the command line's overrides. */
+export function applyOverrides(tree: Tree, overrides: Record<string, unknown>): Tree {
+  const out = structuredClone(tree);
+  for (const [dotted, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    const keys = dotted.split(".");
+    let node = out;
+    for (const key of keys.slice(0, -1)) {
+      if (!isTree(node[key])) node[key] = {};
+      node = node[key] as Tree;
+    }
+    node[keys.at(-1)!] = value;
+  }
+  return out;
+}
+
+/** One line per problem: `devices.laser.serial.path: expected string, got number`. */
+export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
+    return `${path}: ${describeIssue(issue)}`;
+  });
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case "invalid_type": {
+      const got = issue.input === undefined ? "nothing (required)" : typeName(issue.input);
+      return `expected ${issue.expected}, got ${got}`;
+    }
+    case "unrecognized_keys":
+      return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+    case "invalid_union":
+      if ("discriminator" in issue && issue.discriminator)
+        return `unknown ${issue.discriminator} ${JSON.stringify(issue.input)}`;
+      return issue.message;
+    case "invalid_value":
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, got ${JSON.stringify(issue.input)}`;
+    default:
+      return issue.message;
+  }
+}
+
+const typeName = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
+
+export interface LoadOptions {
+  /** YAML file; undefined means schema defaults only (then benchId must come from env or overrides). */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  overrides?: Record<string, unknown>;
+}
+
+export interface LoadedConfig {
+  config: BenchConfig;
+  source: string;
+  envApplied: string[];
+}
+
+export function loadConfig(options: LoadOptions): LoadedConfig {
+  const source = options.file ?? "(defaults)";
+  let tree: Tree = {};
+  if (options.file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(options.file, "utf8");
+    } catch (err) {
+      throw new ConfigError(source, [
+        `(file): cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      ]);
+    }
+    tree = parseYaml(text, source);
+  }
+  const { tree: withEnv, applied } = applyEnv(tree, options.env ?? {});
+  const merged = applyOverrides(withEnv, options.overrides ?? {});
+  const parsed = benchConfigSchema.safeParse(merged, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(source, formatIssues(parsed.error.issues));
+  return { config: parsed.data, source, envApplied: applied };
+}
+
+/** Secrets redacted, for logs and the retained `config` topic. */
+export function redactConfig(config: BenchConfig): BenchConfig {
+  const copy = structuredClone(config);
+  if (copy.mqtt.password !== undefined) copy.mqtt.password = "***";
+  return copy;
+}

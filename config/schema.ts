@@ -1,0 +1,190 @@
+/**
+ * The bench file: one schema per section, TypeScript types inferred from them (never written twice).
+ * Cross-references between sections (an interlock naming a device, a detector naming its
+ * thermometer) are checked here too, so a bad file fails at start-up with every problem listed.
+ */
+import { z } from "zod";
+import { backendSchema, topicSafeName } from "./common.js";
+import { axisNames, type DeviceConfig, deviceSchema } from "./devices.js";
+import { simSchema } from "./sim.js";
+
+export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+
+export const mqttSchema = z
+  .strictObject({
+    /** `embedded` starts an in-process broker; otherwise an mqtt:// or mqtts:// URL. */
+    broker: z.union([z.literal("embedded"), z.url({ protocol: /^mqtts?$/ })]).default("embedded"),
+    embedded: z
+      .strictObject({
+        host: z.string().default("127.0.0.1"),
+        port: z.int().min(1).max(65535).default(1883),
+      })
+      .prefault({}),
+    baseTopic: z
+      .string()
+      .regex(/^[^#+]+$/, "must not contain MQTT wildcards")
+      .default("photon-bench"),
+    clientId: z.string().min(1).max(64).optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** `auto` tries MQTT 5 and falls back to 3.1.1 when the broker refuses the protocol version. */
+    protocolVersion: z.union([z.literal("auto"), z.literal(4), z.literal(5)]).default("auto"),
+    keepaliveS: z.int().min(2).max(3600).default(15),
+    reconnect: z
+      .strictObject({
+        initialDelayMs: z.int().min(10).default(500),
+        maxDelayMs: z.int().min(100).default(30_000),
+      })
+      .prefault({}),
+    /** Messages held while the broker is away; beyond this the oldest are dropped and counted. */
+    outboxLimit: z.int().min(1).max(1_000_000).default(5000),
+  })
+  .prefault({});
+
+export const loopsSchema = z
+  .strictObject({
+    telemetry: z
+      .strictObject({
+        periodMs: z.int().min(50).max(3_600_000).default(1000),
+        /** First retry of a faulted device after this long, doubling up to `retryMaxMs`. */
+        retryInitialMs: z.int().min(50).default(1000),
+        retryMaxMs: z.int().min(100).default(30_000),
+      })
+      .prefault({}),
+    interlocks: z
+      .strictObject({
+        /** The interlock tick; a trip acts within one tick. */
+        periodMs: z.int().min(5).max(1000).default(50),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+const limitsUm = z
+  .strictObject({ minUm: z.number(), maxUm: z.number() })
+  .refine((l) => l.minUm < l.maxUm, { message: "minUm must be below maxUm" });
+
+export const safetySchema = z
+  .strictObject({
+    laserMaxPowerMw: z.number().positive().default(10),
+    detectorMaxBiasUa: z.number().positive().default(11),
+    /** Soft limits per actuator device and axis, µm; moves outside are refused. */
+    actuatorLimitsUm: z.record(z.string(), z.partialRecord(z.enum(axisNames), limitsUm)).default({}),
+  })
+  .prefault({});
+
+export const interlockRuleSchema = z.strictObject({
+  name: topicSafeName,
+  /** gpio-interlock devices; any one tripped trips the rule. */
+  inputs: z.array(z.string()).default([]),
+  /** Temperatures read by a temperature controller; above `maxK`, or unknown for `staleAfterS`, trips. */
+  temperatures: z
+    .array(
+      z.strictObject({
+        device: z.string(),
+        input: z.string(),
+        maxK: z.number().positive(),
+        staleAfterS: z.number().positive().default(10),
+      }),
+    )
+    .default([]),
+  /** What the rule makes safe while tripped. */
+  safe: z.strictObject({
+    lasers: z.array(z.string()).default([]),
+    detectors: z.array(z.string()).default([]),
+  }),
+});
+
+export const benchConfigSchema = z
+  .strictObject({
+    benchId: topicSafeName,
+    logLevel: z.enum(logLevels).default("info"),
+    /** Default back end for devices that do not name one. */
+    backend: backendSchema.default("sim"),
+    gpio: z
+      .strictObject({
+        /** sysfs GPIO chip label holding the header lines; found automatically on Raspberry Pi. */
+        chipLabel: z.string().optional(),
+        /** Override the chip's sysfs base (e.g. 512 on Raspberry Pi kernels ≥ 6.6). */
+        base: z.int().min(0).optional(),
+      })
+      .prefault({}),
+    mqtt: mqttSchema,
+    loops: loopsSchema,
+    safety: safetySchema,
+    interlocks: z.array(interlockRuleSchema).default([]),
+    devices: z.record(topicSafeName, deviceSchema).default({}),
+    sim: simSchema,
+  })
+  .superRefine((config, ctx) => {
+    const devices = config.devices;
+    const expect = (path: (string | number)[], name: string, types: DeviceConfig["type"][]) => {
+      const device = devices[name];
+      if (!device) ctx.addIssue({ code: "custom", path, message: `no device named "${name}"` });
+      else if (!types.includes(device.type))
+        ctx.addIssue({
+          code: "custom",
+          path,
+          message: `"${name}" is a ${device.type}, expected ${types.join(" or ")}`,
+        });
+      return device;
+    };
+    const expectInput = (path: (string | number)[], deviceName: string, input: string) => {
+      const device = expect(path.slice(0, -1).concat("device"), deviceName, ["lakeshore336"]);
+      if (device?.type === "lakeshore336" && !(input in device.inputs))
+        ctx.addIssue({
+          code: "custom",
+          path,
+          message: `"${deviceName}" has no input named "${input}" (has ${Object.keys(device.inputs).join(", ")})`,
+        });
+    };
+    config.interlocks.forEach((rule, i) => {
+      for (const [j, n] of rule.inputs.entries())
+        expect(["interlocks", i, "inputs", j], n, ["gpio-interlock"]);
+      for (const [j, n] of rule.safe.lasers.entries())
+        expect(["interlocks", i, "safe", "lasers", j], n, ["obis-laser"]);
+      for (const [j, n] of rule.safe.detectors.entries())
+        expect(["interlocks", i, "safe", "detectors", j], n, ["snspd-bias"]);
+      for (const [j, t] of rule.temperatures.entries())
+        expectInput(["interlocks", i, "temperatures", j, "input"], t.device, t.input);
+      if (rule.inputs.length + rule.temperatures.length === 0)
+        ctx.addIssue({
+          code: "custom",
+          path: ["interlocks", i],
+          message: "a rule needs inputs or temperatures",
+        });
+    });
+    for (const [name, device] of Object.entries(devices)) {
+      if (device.type === "snspd-bias")
+        expectInput(
+          ["devices", name, "temperature", "input"],
+          device.temperature.device,
+          device.temperature.input,
+        );
+    }
+    for (const [name, axes] of Object.entries(config.safety.actuatorLimitsUm)) {
+      const stage = expect(["safety", "actuatorLimitsUm", name], name, ["piezo-mcp4728"]);
+      if (stage?.type !== "piezo-mcp4728") continue;
+      for (const [axis, limits] of Object.entries(axes)) {
+        const travel = stage.axes[axis as keyof typeof stage.axes];
+        if (!travel)
+          ctx.addIssue({
+            code: "custom",
+            path: ["safety", "actuatorLimitsUm", name, axis],
+            message: "no such axis",
+          });
+        else if (limits.minUm < 0 || limits.maxUm > travel.travelUm)
+          ctx.addIssue({
+            code: "custom",
+            path: ["safety", "actuatorLimitsUm", name, axis],
+            message: `limits must lie within the stage travel 0–${travel.travelUm} µm`,
+          });
+      }
+    }
+  });
+
+export type BenchConfig = z.infer<typeof benchConfigSchema>;
+export type MqttConfig = BenchConfig["mqtt"];
+export type LoopsConfig = BenchConfig["loops"];
+export type SafetyConfig = BenchConfig["safety"];
+export type InterlockRule = BenchConfig["interlocks"][number];

@@ -1,0 +1,131 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, redactConfig } from "../../../config/load.js";
+
+const SIM_EXAMPLE = "config/examples/sim-bench.yaml";
+const HW_EXAMPLE = "config/examples/hardware-bench.yaml";
+
+function writeTemp(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "pb-config-"));
+  const file = join(dir, "bench.yaml");
+  writeFileSync(file, text);
+  return file;
+}
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("loads the simulated bench and fills in each instrument's factory serial settings", () => {
+    const { config } = loadConfig({ file: SIM_EXAMPLE });
+    expect(config.benchId).toBe("sim-bench-01");
+    expect(config.mqtt.broker).toBe("embedded");
+    expect(config.mqtt.embedded).toEqual({ host: "127.0.0.1", port: 1883 });
+    const cryostat = config.devices.cryostat;
+    expect(cryostat?.type).toBe("lakeshore336");
+    if (cryostat?.type !== "lakeshore336") return;
+    // Lake Shore 336 factory RS-232 settings: 57600 baud, 7 data bits, odd parity, 1 stop bit.
+    expect(cryostat.serial).toMatchObject({ baudRate: 57600, dataBits: 7, parity: "odd", stopBits: 1 });
+    expect(config.loops.interlocks.periodMs).toBe(50);
+    expect(config.sim.emitter.repetitionRateMhz).toBe(80);
+  });
+
+  it("loads the hardware example", () => {
+    const { config } = loadConfig({ file: HW_EXAMPLE });
+    expect(config.backend).toBe("hardware");
+    expect(Object.keys(config.devices)).toHaveLength(10);
+  });
+
+  it("reports every problem with its path, one per line", () => {
+    const file = writeTemp(`
+benchId: b1
+devices:
+  laser:
+    type: obis-laser
+    serial: { path: 42 }
+    interlockLine: { line: 17, actveLow: true }
+  gauge:
+    type: pirani-gauge
+interlocks:
+  - name: door
+    inputs: [frontDoor]
+    safe: { lasers: [laser] }
+`);
+    const problems = problemsOf(() => loadConfig({ file }));
+    expect(problems).toContain("devices.laser.serial.path: expected string, got number");
+    expect(problems).toContain('devices.laser.interlockLine: unknown key "actveLow"');
+    expect(problems.some((p) => p.startsWith("devices.gauge.type: "))).toBe(true);
+    expect(problems).toHaveLength(3);
+  });
+
+  it("checks cross-references once the sections parse", () => {
+    const file = writeTemp(`
+benchId: b1
+devices:
+  laser:
+    type: obis-laser
+    serial: { path: /dev/ttyUSB0 }
+    interlockLine: { line: 17 }
+interlocks:
+  - name: door
+    inputs: [frontDoor, laser]
+    safe: { lasers: [laser] }
+`);
+    expect(problemsOf(() => loadConfig({ file }))).toEqual([
+      'interlocks.0.inputs.0: no device named "frontDoor"',
+      'interlocks.0.inputs.1: "laser" is a obis-laser, expected gpio-interlock',
+    ]);
+  });
+
+  it("reports YAML syntax errors with line and column", () => {
+    const file = writeTemp("benchId: b1\nmqtt:\n  broker: [unclosed\n");
+    const problems = problemsOf(() => loadConfig({ file }));
+    expect(problems[0]).toMatch(/^line \d+, column \d+: /);
+  });
+
+  it("reports a missing file", () => {
+    expect(problemsOf(() => loadConfig({ file: "/nonexistent/bench.yaml" }))).toEqual([
+      "(file): cannot read: ENOENT",
+    ]);
+  });
+
+  it("applies environment after the file and overrides after the environment", () => {
+    const env = {
+      PHOTON_BENCH_MQTT__BROKER: "mqtt://10.0.0.5:1884",
+      PHOTON_BENCH_LOOPS__TELEMETRY__PERIOD_MS: "250",
+      PHOTON_BENCH_BENCH_ID: "from-env",
+      UNRELATED: "x",
+    };
+    const { config, envApplied } = loadConfig({
+      file: SIM_EXAMPLE,
+      env,
+      overrides: { benchId: "from-flag" },
+    });
+    expect(config.mqtt.broker).toBe("mqtt://10.0.0.5:1884");
+    expect(config.loops.telemetry.periodMs).toBe(250);
+    expect(config.benchId).toBe("from-flag");
+    expect(envApplied).toContain("PHOTON_BENCH_LOOPS__TELEMETRY__PERIOD_MS → loops.telemetry.periodMs");
+  });
+
+  it("refuses a bad value from the environment and names it", () => {
+    const problems = problemsOf(() =>
+      loadConfig({ file: SIM_EXAMPLE, env: { PHOTON_BENCH_MQTT__KEEPALIVE_S: "soon" } }),
+    );
+    expect(problems).toEqual(["mqtt.keepaliveS: expected number, got string"]);
+  });
+
+  it("redacts the broker password", () => {
+    const { config } = loadConfig({ file: SIM_EXAMPLE, overrides: { "mqtt.password": "hunter2" } });
+    expect(redactConfig(config).mqtt.password).toBe("***");
+    expect(config.mqtt.password).toBe("hunter2");
+  });
+});
