@@ -153,6 +153,22 @@ export const simSchema = z
      * detector stage below the detectors' critical temperature).
      */
     interlockSignals: z.record(z.string(), z.enum(["door", "cryostat-ok"])).default({}),
+    /**
+     * What each ADC channel of a power monitor measures on the simulated bench, by device and
+     * channel name: `coupled-power` (the alignment photodiode behind the fibre) or `laser-power`
+     * (a pick-off of the laser output). Unlisted channels read 0 V.
+     */
+    adcSignals: z
+      .record(z.string(), z.record(z.string(), z.enum(["coupled-power", "laser-power"])))
+      .default({}),
+    tagger: z
+      .strictObject({
+        /** The laser sync reaches the tagger divided by this (80 MHz / 1000 = 80 kHz of sync tags). */
+        syncDivider: z.int().min(1).max(1_000_000).default(1000),
+        /** Simulated seconds per frame; a frame also goes out empty as a heartbeat. */
+        framePeriodS: num(0.01, 0.0001, 0.1),
+      })
+      .prefault({}),
     /** Scripted faults, for demos and end-to-end tests. */
     faults: z.array(simFaultEventSchema).default([]),
   })

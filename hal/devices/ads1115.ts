@@ -26,9 +26,18 @@ export type Ads1115FullScale = (typeof ads1115FullScaleV)[number];
 
 export function ads1115Config(input: number, fullScaleV: number): number {
   const pga = (ads1115FullScaleV as readonly number[]).indexOf(fullScaleV);
-  if (pga < 0) throw new RangeError(`ADS1115 full scale ${fullScaleV} V is not one of ${ads1115FullScaleV.join(", ")}`);
-  if (!Number.isInteger(input) || input < 0 || input > 3) throw new RangeError(`ADS1115 input ${input} is not 0–3`);
-  return ADS1115_OS | ((MUX_SINGLE_ENDED | input) << 12) | (pga << 9) | MODE_SINGLE_SHOT | DR_128_SPS | COMP_DISABLED;
+  if (pga < 0)
+    throw new RangeError(`ADS1115 full scale ${fullScaleV} V is not one of ${ads1115FullScaleV.join(", ")}`);
+  if (!Number.isInteger(input) || input < 0 || input > 3)
+    throw new RangeError(`ADS1115 input ${input} is not 0–3`);
+  return (
+    ADS1115_OS |
+    ((MUX_SINGLE_ENDED | input) << 12) |
+    (pga << 9) |
+    MODE_SINGLE_SHOT |
+    DR_128_SPS |
+    COMP_DISABLED
+  );
 }
 
 export class Ads1115 {
@@ -56,10 +65,13 @@ export class Ads1115 {
       const status = await this.readRegister(ADS1115_REG_CONFIG);
       if (status & ADS1115_OS) break;
       if (poll + 1 >= MAX_POLLS)
-        throw new DeviceTimeout(`conversion of input ${input} not done after ${MAX_POLLS * ADS1115_CONVERSION_MS} ms`, {
-          device: this.device,
-          command: `ADS1115 0x${this.address.toString(16)} config 0x${config.toString(16)}`,
-        });
+        throw new DeviceTimeout(
+          `conversion of input ${input} not done after ${MAX_POLLS * ADS1115_CONVERSION_MS} ms`,
+          {
+            device: this.device,
+            command: `ADS1115 0x${this.address.toString(16)} config 0x${config.toString(16)}`,
+          },
+        );
     }
     const raw = await this.readRegister(ADS1115_REG_CONVERSION);
     const counts = raw >= 0x8000 ? raw - 0x10000 : raw;
@@ -75,7 +87,9 @@ export class Ads1115 {
   private async readRegister(register: number): Promise<number> {
     const bytes = await this.bus.readBlock(this.address, register, 2);
     if (bytes.length !== 2)
-      throw new ProtocolError(`short read of register ${register}: ${bytes.length} bytes`, { device: this.device });
+      throw new ProtocolError(`short read of register ${register}: ${bytes.length} bytes`, {
+        device: this.device,
+      });
     return (bytes[0]! << 8) | bytes[1]!;
   }
 }
@@ -103,7 +117,8 @@ export class Ads1115PowerMonitor implements PowerMonitor {
 
   async readChannels(): Promise<Record<string, number>> {
     const values: Record<string, number> = {};
-    for (const c of this.channels) values[c.name] = (await this.adc.readInputV(c.input, c.fullScaleV)) * c.perVolt;
+    for (const c of this.channels)
+      values[c.name] = (await this.adc.readInputV(c.input, c.fullScaleV)) * c.perVolt;
     return values;
   }
 

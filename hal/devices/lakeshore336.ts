@@ -5,7 +5,13 @@
  * same way (manual §6.1.3), so one round trip reads a temperature with its reading status, and a
  * set-point is written and read back in one exchange.
  */
-import type { HeaterRange, SensorInput, SerialLink, TelemetryValues, TemperatureController } from "../interfaces.js";
+import type {
+  HeaterRange,
+  SensorInput,
+  SerialLink,
+  TelemetryValues,
+  TemperatureController,
+} from "../interfaces.js";
 import { bad, parseDecimal, parseInteger, type ReplyContext, splitReply } from "./reply.js";
 
 /** Highest temperature any 336 input reports (type K thermocouple upper end), K. */
@@ -58,7 +64,10 @@ export class LakeShore336 implements TemperatureController {
     const bits = parseInteger(status, ctx, `input ${input} reading status`);
     const problems = READING_STATUS_BITS.filter(([bit]) => bits & bit).map(([, what]) => what);
     if (problems.length > 0) throw bad(ctx, `${kelvin};${status}`, `input ${input}: ${problems.join(", ")}`);
-    return parseDecimal(kelvin, ctx, `input ${input} temperature`, { min: Number.MIN_VALUE, max: LS336_MAX_TEMP_K });
+    return parseDecimal(kelvin, ctx, `input ${input} temperature`, {
+      min: Number.MIN_VALUE,
+      max: LS336_MAX_TEMP_K,
+    });
   }
 
   async setSetpointK(output: 1 | 2, tempK: number): Promise<void> {
@@ -73,13 +82,17 @@ export class LakeShore336 implements TemperatureController {
 
   async readSetpointK(output: 1 | 2): Promise<number> {
     const command = `SETP? ${output}`;
-    return parseDecimal(await this.link.query(command), this.ctx(command), "set-point", { min: 0, max: LS336_MAX_TEMP_K });
+    return parseDecimal(await this.link.query(command), this.ctx(command), "set-point", {
+      min: 0,
+      max: LS336_MAX_TEMP_K,
+    });
   }
 
   async setHeaterRange(output: 1 | 2, range: HeaterRange): Promise<void> {
     const command = `RANGE ${output},${HEATER_RANGES.indexOf(range)};RANGE? ${output}`;
     const readBack = this.parseRange(await this.link.query(command), command);
-    if (readBack !== range) throw bad(this.ctx(command), readBack, `heater range reads back ${readBack}, not ${range}`);
+    if (readBack !== range)
+      throw bad(this.ctx(command), readBack, `heater range reads back ${readBack}, not ${range}`);
   }
 
   async readHeaterRange(output: 1 | 2): Promise<HeaterRange> {
@@ -96,7 +109,10 @@ export class LakeShore336 implements TemperatureController {
 
   async readHeaterPercent(output: 1 | 2): Promise<number> {
     const command = `HTR? ${output}`;
-    return parseDecimal(await this.link.query(command), this.ctx(command), "heater output", { min: 0, max: 100 });
+    return parseDecimal(await this.link.query(command), this.ctx(command), "heater output", {
+      min: 0,
+      max: 100,
+    });
   }
 
   /** Every configured input, the set-point, heater output and range, in one round trip. */
@@ -113,7 +129,10 @@ export class LakeShore336 implements TemperatureController {
       values[`${name}TempK`] = this.checkedTemperature(parts[2 * i]!, parts[2 * i + 1]!, input, command);
     });
     const rest = parts.slice(inputs.length * 2);
-    values.setpointK = parseDecimal(rest[0]!, this.ctx(command), "set-point", { min: 0, max: LS336_MAX_TEMP_K });
+    values.setpointK = parseDecimal(rest[0]!, this.ctx(command), "set-point", {
+      min: 0,
+      max: LS336_MAX_TEMP_K,
+    });
     values.heaterPercent = parseDecimal(rest[1]!, this.ctx(command), "heater output", { min: 0, max: 100 });
     values.heaterRange = this.parseRange(rest[2]!, command);
     return values;

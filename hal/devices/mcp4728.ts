@@ -23,7 +23,8 @@ export class Mcp4728 {
   ) {}
 
   async writeCode(channel: number, code: number): Promise<void> {
-    if (!Number.isInteger(channel) || channel < 0 || channel > 3) throw new RangeError(`MCP4728 channel ${channel} is not 0–3`);
+    if (!Number.isInteger(channel) || channel < 0 || channel > 3)
+      throw new RangeError(`MCP4728 channel ${channel} is not 0–3`);
     if (!Number.isInteger(code) || code < 0 || code > MCP4728_MAX_CODE)
       throw new RangeError(`MCP4728 code ${code} is not 0–${MCP4728_MAX_CODE}`);
     // UDAC = 0: the output updates at the end of this write.
@@ -42,7 +43,10 @@ export class Mcp4728 {
     const bytes = await this.bus.readRaw(this.address, 24);
     const reply = () => Buffer.from(bytes).toString("hex");
     if (bytes.length !== 24)
-      throw new ProtocolError(`read ${bytes.length} bytes, expected 24`, { device: this.device, reply: reply() });
+      throw new ProtocolError(`read ${bytes.length} bytes, expected 24`, {
+        device: this.device,
+        reply: reply(),
+      });
     const codes: number[] = [];
     for (let channel = 0; channel < 4; channel++) {
       const b0 = bytes[channel * 6]!;

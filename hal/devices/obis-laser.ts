@@ -106,14 +106,19 @@ export class ObisLaser implements Laser {
 
   async setPowerMw(powerMw: number): Promise<void> {
     if (!Number.isFinite(powerMw) || powerMw < 0 || powerMw > this.settings.maxPowerMw)
-      throw new RangeError(`${this.name}: power ${powerMw} mW outside 0…${this.settings.maxPowerMw} mW (safety limit)`);
+      throw new RangeError(
+        `${this.name}: power ${powerMw} mW outside 0…${this.settings.maxPowerMw} mW (safety limit)`,
+      );
     await this.exchange(`SOUR:POW:LEV:IMM:AMPL ${(powerMw / 1000).toExponential(4)}`);
   }
 
   async readPowerMw(): Promise<number> {
     const command = "SOUR:POW:LEV?";
     // An OBIS reads back a few per cent above its set-point at most; 10 W is far beyond any OBIS.
-    return 1000 * parseDecimal(await this.exchange(command), this.ctx(command), "output power", { min: 0, max: 10 });
+    return (
+      1000 *
+      parseDecimal(await this.exchange(command), this.ctx(command), "output power", { min: 0, max: 10 })
+    );
   }
 
   async readFaults(): Promise<LaserFaults> {

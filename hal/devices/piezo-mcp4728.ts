@@ -43,7 +43,9 @@ export class PiezoStage implements Actuator {
     const a = this.axis(axis);
     const { minUm, maxUm } = this.limitsUm(axis);
     if (!Number.isFinite(positionUm) || positionUm < minUm || positionUm > maxUm)
-      throw new RangeError(`${this.name}: ${axis} = ${positionUm} µm outside the soft limits ${minUm}…${maxUm} µm`);
+      throw new RangeError(
+        `${this.name}: ${axis} = ${positionUm} µm outside the soft limits ${minUm}…${maxUm} µm`,
+      );
     await this.dac.writeCode(a.channel, Math.round((positionUm / a.travelUm) * MCP4728_MAX_CODE));
   }
 

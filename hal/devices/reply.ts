@@ -17,7 +17,7 @@ export function parseDecimal(
   reply: string,
   ctx: ReplyContext,
   what: string,
-  range: { min: number; max: number } = { min: -Infinity, max: Infinity },
+  range: { min: number; max: number } = { min: Number.NEGATIVE_INFINITY, max: Number.POSITIVE_INFINITY },
 ): number {
   const text = reply.trim();
   if (!DECIMAL.test(text)) throw bad(ctx, reply, `${what}: not a number`);
@@ -30,11 +30,17 @@ export function parseDecimal(
 export function parseInteger(reply: string, ctx: ReplyContext, what: string, radix: 10 | 16 = 10): number {
   const text = reply.trim();
   const pattern = radix === 16 ? /^(0x)?[0-9A-Fa-f]+$/ : /^[+-]?\d+$/;
-  if (!pattern.test(text)) throw bad(ctx, reply, `${what}: not a ${radix === 16 ? "hexadecimal " : ""}integer`);
+  if (!pattern.test(text))
+    throw bad(ctx, reply, `${what}: not a ${radix === 16 ? "hexadecimal " : ""}integer`);
   return Number.parseInt(text.replace(/^0x/, ""), radix);
 }
 
-export function parseChoice<T extends string>(reply: string, ctx: ReplyContext, what: string, choices: readonly T[]): T {
+export function parseChoice<T extends string>(
+  reply: string,
+  ctx: ReplyContext,
+  what: string,
+  choices: readonly T[],
+): T {
   const text = reply.trim().toUpperCase();
   const found = choices.find((c) => c.toUpperCase() === text);
   if (found === undefined) throw bad(ctx, reply, `${what}: expected one of ${choices.join(", ")}`);

@@ -48,7 +48,8 @@ export class SerialTagger implements TimeTagSource {
   }
 
   async identify(): Promise<string> {
-    if (this.streaming) throw new ProtocolError("cannot identify while streaming", { device: this.name, command: "*IDN?" });
+    if (this.streaming)
+      throw new ProtocolError("cannot identify while streaming", { device: this.name, command: "*IDN?" });
     return (await this.link.query("*IDN?")).trim();
   }
 
@@ -115,7 +116,11 @@ export class SerialTagger implements TimeTagSource {
   private logDecoderProblems(): void {
     const now = this.decoder.counters;
     const was = this.reported;
-    if (now.badFrames > was.badFrames || now.lostFrames > was.lostFrames || now.overflowFrames > was.overflowFrames)
+    if (
+      now.badFrames > was.badFrames ||
+      now.lostFrames > was.lostFrames ||
+      now.overflowFrames > was.overflowFrames
+    )
       this.logger.warn(
         { device: this.name, ...now },
         `time-tag stream: ${now.badFrames - was.badFrames} bad, ${now.lostFrames - was.lostFrames} lost, ` +
@@ -128,7 +133,11 @@ export class SerialTagger implements TimeTagSource {
   async readTelemetry(): Promise<TelemetryValues> {
     const values: TelemetryValues = { streaming: this.streaming };
     const c = this.decoder.counters;
-    Object.assign(values, { badFrames: c.badFrames, lostFrames: c.lostFrames, overflowFrames: c.overflowFrames });
+    Object.assign(values, {
+      badFrames: c.badFrames,
+      lostFrames: c.lostFrames,
+      overflowFrames: c.overflowFrames,
+    });
     if (!this.streaming) return values;
     const start = this.windowStartPs;
     const end = this.lastEndPs;

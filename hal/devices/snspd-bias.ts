@@ -47,7 +47,9 @@ export class SnspdBias implements Detector {
   }
 
   async readMonitorMv(): Promise<number> {
-    return 1000 * (await this.monitor.readInputV(this.settings.monitorInput, this.settings.monitorFullScaleV));
+    return (
+      1000 * (await this.monitor.readInputV(this.settings.monitorInput, this.settings.monitorFullScaleV))
+    );
   }
 
   async readLatched(): Promise<boolean> {

@@ -76,7 +76,8 @@ export class SumitomoF70 implements Compressor {
     const frame = f70Frame(command);
     const ctx = { device: this.name, command: frame };
     const fields = parseF70Reply(await this.link.query(frame), command, ctx);
-    if (fields.length !== fieldCount) throw bad(ctx, fields.join(","), `expected ${fieldCount} fields, got ${fields.length}`);
+    if (fields.length !== fieldCount)
+      throw bad(ctx, fields.join(","), `expected ${fieldCount} fields, got ${fields.length}`);
     return fields;
   }
 
@@ -107,7 +108,11 @@ export class SumitomoF70 implements Compressor {
   }
 
   /** `$TEA`: helium discharge, water outlet, water inlet and a spare, °C. */
-  async readTemperaturesC(): Promise<{ heliumDischargeTempC: number; waterOutletTempC: number; waterInletTempC: number }> {
+  async readTemperaturesC(): Promise<{
+    heliumDischargeTempC: number;
+    waterOutletTempC: number;
+    waterInletTempC: number;
+  }> {
     const [t1, t2, t3] = await this.exchange("TEA", 4);
     const ctx = { device: this.name, command: f70Frame("TEA") };
     const range = { min: -50, max: 200 };

@@ -28,7 +28,8 @@ export function crc16Ccitt(bytes: Uint8Array, start = 0, end = bytes.length): nu
   let crc = 0xffff;
   for (let i = start; i < end; i++) {
     crc ^= bytes[i]! << 8;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    for (let bit = 0; bit < 8; bit++)
+      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
   }
   return crc;
 }
@@ -43,7 +44,8 @@ export interface TagFrame {
 
 export function encodeFrame(frame: TagFrame): Uint8Array {
   const n = frame.channels.length;
-  if (n > FRAME_MAX_RECORDS) throw new RangeError(`a frame holds at most ${FRAME_MAX_RECORDS} records, not ${n}`);
+  if (n > FRAME_MAX_RECORDS)
+    throw new RangeError(`a frame holds at most ${FRAME_MAX_RECORDS} records, not ${n}`);
   const bytes = new Uint8Array(FRAME_HEADER_BYTES + 8 * n + 2);
   const view = new DataView(bytes.buffer);
   bytes[0] = FRAME_MAGIC[0];
@@ -97,7 +99,11 @@ export class TagFrameDecoder {
     const frames: TagFrame[] = [];
     let at = 0;
     while (joined.length - at >= FRAME_HEADER_BYTES + 2) {
-      if (joined[at] !== FRAME_MAGIC[0] || joined[at + 1] !== FRAME_MAGIC[1] || joined[at + 2] !== FRAME_VERSION) {
+      if (
+        joined[at] !== FRAME_MAGIC[0] ||
+        joined[at + 1] !== FRAME_MAGIC[1] ||
+        joined[at + 2] !== FRAME_VERSION
+      ) {
         at++;
         this.counters.skippedBytes++;
         continue;
@@ -147,7 +153,8 @@ export class TagFrameDecoder {
       timesPs[i] = timeHigh * TWO_32 + low;
     }
     const sequence = view.getUint32(4, true);
-    if (this.lastSequence !== undefined) this.counters.lostFrames += (sequence - this.lastSequence - 1 + TWO_32) % TWO_32;
+    if (this.lastSequence !== undefined)
+      this.counters.lostFrames += (sequence - this.lastSequence - 1 + TWO_32) % TWO_32;
     this.lastSequence = sequence;
     const overflow = (bytes[at + 3]! & FLAG_OVERFLOW) !== 0;
     if (overflow) this.counters.overflowFrames++;

@@ -1,0 +1,141 @@
+/**
+ * The simulated bench behind the HAL's BusProvider: every device in the bench file finds its
+ * instrument twin on the bus, path, address or line the file gives it, so the real drivers run
+ * unchanged. `clock` moves simulated time with the wall clock (×`speed`); tests leave it stopped
+ * and call `bench.advanceTo` themselves.
+ */
+import type { BenchConfig } from "../config/schema.js";
+import { BusError, DeviceGone } from "../hal/errors.js";
+import type { BinaryValue, BusProvider, SerialLink } from "../hal/interfaces.js";
+import type { Logger } from "../hal/logger.js";
+import { QueuedSerialLink } from "../hal/serial-link.js";
+import { SimBench } from "./bench.js";
+import { type LineInstrument, SimSerialTransport } from "./serial-twin.js";
+import { simInputLine, simOutputLine } from "./twins/gpio.js";
+import { type I2cTarget, openSimI2cBus } from "./twins/i2c.js";
+import { LakeShore336Twin } from "./twins/lakeshore336.js";
+import { ObisLaserTwin } from "./twins/obis-laser.js";
+import { SumitomoF70Twin } from "./twins/sumitomo-f70.js";
+import { TaggerTwin } from "./twins/tagger.js";
+import { buildI2cChips } from "./wiring.js";
+
+export interface SimClock {
+  start(): void;
+  stop(): void;
+  readonly running: boolean;
+}
+
+export interface SimulatedBench {
+  bench: SimBench;
+  provider: BusProvider;
+  clock: SimClock;
+  /** A fresh twin for a serial device, e.g. to serve it on a pty. */
+  serialTwin(device: string): { instrument: LineInstrument; replyTerminator: string };
+}
+
+/** How often the real-time clock advances the bench, ms. */
+export const SIM_TICK_MS = 20;
+
+export function createSimulatedBench(config: BenchConfig, logger: Logger, speed = 1): SimulatedBench {
+  const bench = new SimBench(config);
+  const chips = buildI2cChips(config, bench);
+  const log = logger.child({ module: "sim" });
+
+  const serialTwin = (device: string): { instrument: LineInstrument; replyTerminator: string } => {
+    const settings = config.devices[device];
+    const rng = bench.rng.fork(`serial:${device}`);
+    switch (settings?.type) {
+      case "lakeshore336":
+        return { instrument: new LakeShore336Twin(bench, rng), replyTerminator: "\r\n" };
+      case "obis-laser":
+        return { instrument: new ObisLaserTwin(bench, rng), replyTerminator: "\r\n" };
+      case "sumitomo-f70":
+        return { instrument: new SumitomoF70Twin(bench), replyTerminator: "\r" };
+      case "serial-tagger":
+        return { instrument: new TaggerTwin(bench, settings.channels.sync), replyTerminator: "\r\n" };
+      default:
+        throw new BusError(`no simulated serial instrument for a ${settings?.type ?? "missing"} device`, {
+          device,
+        });
+    }
+  };
+
+  const gpioLevel = (device: string): (() => BinaryValue) => {
+    const settings = config.devices[device];
+    if (settings?.type !== "gpio-interlock") throw new BusError("no simulated input wired here", { device });
+    const signal = config.sim.interlockSignals[device];
+    if (!signal) throw new BusError(`sim.interlockSignals names no signal for "${device}"`, { device });
+    const tripped: BinaryValue = settings.trippedWhen === "high" ? 1 : 0;
+    const unsafe = signal === "door" ? () => bench.doorOpen : () => !bench.cryostatOk();
+    return () => (unsafe() ? tripped : ((1 - tripped) as BinaryValue));
+  };
+
+  const provider: BusProvider = {
+    kind: "sim",
+    async gpio(device, line, options) {
+      const settings = config.devices[device];
+      if (options.direction === "in") return simInputLine(device, line, gpioLevel(device), bench);
+      const initial = options.initial ?? 0;
+      if (settings?.type === "obis-laser")
+        return simOutputLine(device, line, initial, (v) => {
+          bench.laser.permit = v === 1;
+          // An opened remote interlock switches emission off; it stays off until commanded on.
+          if (v === 0) bench.laser.emission = false;
+        });
+      if (settings?.type === "snspd-bias")
+        return simOutputLine(device, line, initial, (v) => {
+          const detector = bench.detectors.get(device);
+          if (detector) detector.enabled = v === 1;
+        });
+      throw new BusError(`no simulated output wired to GPIO ${line}`, { device });
+    },
+    async i2c(device, busNumber) {
+      return openSimI2cBus(device, busNumber, chips.get(busNumber) ?? new Map<number, I2cTarget>(), bench);
+    },
+    async serial(device, options): Promise<SerialLink> {
+      if (bench.unplugged.has(device))
+        throw new DeviceGone(`cannot open ${options.path}: no such device`, { device });
+      const { instrument, replyTerminator } = serialTwin(device);
+      const transport = new SimSerialTransport(
+        device,
+        instrument,
+        bench,
+        replyTerminator,
+        bench.rng.fork(`line:${device}`),
+      );
+      return new QueuedSerialLink(
+        transport,
+        { device, path: options.path, timeoutMs: options.timeoutMs, terminator: options.terminator },
+        log.child({ device }),
+      );
+    },
+    async close() {
+      clock.stop();
+    },
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  let startedAt = 0;
+  let startedAtSimS = 0;
+  const clock: SimClock = {
+    start() {
+      if (timer) return;
+      startedAt = performance.now();
+      startedAtSimS = bench.timeS;
+      timer = setInterval(
+        () => bench.advanceTo(startedAtSimS + ((performance.now() - startedAt) / 1000) * speed),
+        SIM_TICK_MS,
+      );
+      timer.unref();
+    },
+    stop() {
+      clearInterval(timer);
+      timer = undefined;
+    },
+    get running() {
+      return timer !== undefined;
+    },
+  };
+
+  return { bench, provider, clock, serialTwin };
+}
