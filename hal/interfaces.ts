@@ -229,7 +229,9 @@ export interface TimeTagChunk {
 }
 
 export interface TimeTagSource extends TelemetrySource {
-  /** Starts the stream; chunks are delivered in order. */
+  /** Starts the stream; chunks are delivered in order. Rejects if no data arrives in time. */
   start(listener: (chunk: TimeTagChunk) => void): Promise<void>;
   stop(): Promise<void>;
+  /** Host time (ms since the epoch) when the source last sent anything, heartbeats included. */
+  readonly lastDataAtMs: number | undefined;
 }

@@ -30,6 +30,7 @@ export class SerialTagger implements TimeTagSource {
   private windowStartPs = 0;
   private lastEndPs: number | undefined;
   private lastByteAt = 0;
+  private lastFrameAt: number | undefined;
   private reported: DecoderCounters = { ...this.decoder.counters };
 
   constructor(
@@ -41,6 +42,10 @@ export class SerialTagger implements TimeTagSource {
 
   get streaming(): boolean {
     return this.unlisten !== undefined;
+  }
+
+  get lastDataAtMs(): number | undefined {
+    return this.lastFrameAt;
   }
 
   get counters(): Readonly<DecoderCounters> {
@@ -68,6 +73,7 @@ export class SerialTagger implements TimeTagSource {
       this.lastByteAt = Date.now();
       for (const frame of this.decoder.push(bytes)) {
         firstFrame();
+        this.lastFrameAt = Date.now();
         for (const channel of frame.channels) this.counts.set(channel, (this.counts.get(channel) ?? 0) + 1);
         this.lastEndPs = frame.endTimePs;
         if (frame.channels.length > 0) listener({ channels: frame.channels, timesPs: frame.timesPs });

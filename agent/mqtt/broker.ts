@@ -1,0 +1,46 @@
+/**
+ * The embedded broker for a first run: aedes in-process on 127.0.0.1:1883, so `make run` shows
+ * telemetry with nothing else installed. aedes 1.2 speaks MQTT 3.1.1 only; the publisher falls
+ * back to 3.1.1 when it meets it.
+ */
+import { createServer, type Server } from "node:net";
+import { Aedes } from "aedes";
+
+export class PortInUseError extends Error {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {
+    super(`${host}:${port} is already in use`);
+    this.name = "PortInUseError";
+  }
+}
+
+export interface EmbeddedBroker {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startEmbeddedBroker(host: string, port: number): Promise<EmbeddedBroker> {
+  const broker = await Aedes.createBroker();
+  const server: Server = createServer(broker.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      broker.close();
+      reject(err.code === "EADDRINUSE" ? new PortInUseError(host, port) : err);
+    });
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  const boundPort = typeof address === "object" && address ? address.port : port;
+  return {
+    url: `mqtt://${host}:${boundPort}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        broker.close();
+        // Connected clients keep the server open; aedes closing them lets server.close finish.
+        setTimeout(resolve, 1000).unref();
+      }),
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * The topic tree, in one place:
+ *
+ *   <base>/<benchId>/status                 retained {state: "online"|"offline", …}; offline is the will
+ *   <base>/<benchId>/telemetry/<device>     per device, every telemetry period
+ *   <base>/<benchId>/alarm/<name>           retained, on every change of an alarm
+ */
+import type { HalError } from "../../hal/errors.js";
+import type { TelemetryValues } from "../../hal/interfaces.js";
+
+export interface StatusPayload {
+  state: "online" | "offline";
+  benchId: string;
+  ts: string;
+  /** Why the agent went offline: "shutdown" on a clean stop; the will says "connection lost". */
+  reason?: string;
+  version?: string;
+  pid?: number;
+  /** The simulated or the real bench. */
+  backend?: string;
+}
+
+export type DeviceFault = ReturnType<HalError["toJSON"]> | { error: string; message: string };
+
+export type TelemetryPayload = {
+  ts: string;
+  seq: number;
+  device: string;
+  type: string;
+} & (
+  | { state: "ok"; values: TelemetryValues }
+  | { state: "faulted"; fault: DeviceFault; faultedSince: string; nextRetryInS: number }
+);
+
+export interface AlarmPayload {
+  ts: string;
+  name: string;
+  active: boolean;
+  severity: "critical" | "warning";
+  message: string;
+  since?: string;
+}
+
+export class Topics {
+  readonly root: string;
+
+  constructor(baseTopic: string, benchId: string) {
+    this.root = `${baseTopic.replace(/\/+$/, "")}/${benchId}`;
+  }
+
+  status(): string {
+    return `${this.root}/status`;
+  }
+
+  telemetry(device: string): string {
+    return `${this.root}/telemetry/${device}`;
+  }
+
+  alarm(name: string): string {
+    return `${this.root}/alarm/${name}`;
+  }
+}

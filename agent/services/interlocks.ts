@@ -1,0 +1,239 @@
+/**
+ * Safety interlocks, on their own tick (config `loops.interlocks.periodMs`) and on every edge of
+ * an interlock input. A rule trips when any of its inputs reads unsafe, cannot be read, or one of
+ * its temperatures is above its limit or unknown for longer than `staleAfterS` (fail safe).
+ *
+ * While a rule is tripped: its lasers' hardware permit line is held low (a GPIO write, no serial
+ * round trip, re-asserted every tick) and emission is switched off over serial in the
+ * background; its detectors get bias to zero and readout off. When it clears, the permit line
+ * comes back; emission and bias stay off until someone switches them on (no automatic restart
+ * after an interlock, as laser-safety practice requires). Nothing here waits behind other work:
+ * serial actions are never awaited inside a tick.
+ */
+import type { InterlockRule } from "../../config/schema.js";
+import type {
+  Detector,
+  InterlockInput,
+  Laser,
+  TelemetrySource,
+  TelemetryValues,
+} from "../../hal/interfaces.js";
+import type { Logger } from "../../hal/logger.js";
+import type { AlarmPayload } from "../mqtt/topics.js";
+import type { LatestReadings } from "./latest-readings.js";
+import { describeFault } from "./telemetry.js";
+
+export interface InterlockDevices {
+  inputs: ReadonlyMap<string, InterlockInput>;
+  lasers: ReadonlyMap<string, Laser>;
+  detectors: ReadonlyMap<string, Detector>;
+}
+
+interface RuleState {
+  rule: InterlockRule;
+  tripped: boolean;
+  reasons: string[];
+  since: Date | undefined;
+  detectorsSafe: boolean;
+}
+
+export class InterlockService implements TelemetrySource {
+  readonly name = "interlocks";
+  private readonly rules: RuleState[];
+  private timer: NodeJS.Timeout | undefined;
+  private unwatch: Array<() => void> = [];
+  private busy = false;
+  private again = false;
+  private startedAtMs = 0;
+  private lastTickAt: number | undefined;
+  private lagMs = { last: 0, max: 0 };
+  private overruns = 0;
+  private ticks = 0;
+
+  constructor(
+    rules: readonly InterlockRule[],
+    private readonly devices: InterlockDevices,
+    private readonly latest: LatestReadings,
+    private readonly publishAlarm: (alarm: AlarmPayload) => void,
+    private readonly periodMs: number,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.rules = rules.map((rule) => ({
+      rule,
+      tripped: false,
+      reasons: [],
+      since: undefined,
+      detectorsSafe: false,
+    }));
+  }
+
+  /** Lasers that some rule needs safe right now: the composition root opens their permit line low. */
+  static lasersToHold(rules: readonly InterlockRule[], trippedInputs: ReadonlySet<string>): Set<string> {
+    const held = new Set<string>();
+    for (const rule of rules)
+      if (rule.inputs.some((i) => trippedInputs.has(i)))
+        for (const laser of rule.safe.lasers) held.add(laser);
+    return held;
+  }
+
+  async start(): Promise<void> {
+    this.startedAtMs = this.now();
+    for (const [name, input] of this.devices.inputs)
+      this.unwatch.push(
+        input.watch((tripped) => {
+          this.logger.debug({ input: name, tripped }, "interlock input edge");
+          void this.tick();
+        }),
+      );
+    await this.tick();
+    this.timer = setInterval(() => void this.tick(), this.periodMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    for (const unwatch of this.unwatch.splice(0)) unwatch();
+  }
+
+  isTripped(ruleName: string): boolean {
+    return this.rules.find((r) => r.rule.name === ruleName)?.tripped ?? false;
+  }
+
+  /** One evaluation of every rule. Overlapping calls (an edge during a tick) run once more after. */
+  async tick(): Promise<void> {
+    if (this.busy) {
+      this.again = true;
+      return;
+    }
+    this.busy = true;
+    try {
+      do {
+        this.again = false;
+        this.measureLag();
+        await this.evaluate();
+      } while (this.again);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private measureLag(): void {
+    const at = performance.now();
+    if (this.lastTickAt !== undefined) {
+      const lag = Math.max(0, at - this.lastTickAt - this.periodMs);
+      this.lagMs.last = lag;
+      this.lagMs.max = Math.max(this.lagMs.max, lag);
+      if (lag > this.periodMs) this.overruns++;
+    }
+    this.lastTickAt = at;
+    this.ticks++;
+  }
+
+  private async evaluate(): Promise<void> {
+    const inputReasons = new Map<string, string>();
+    await Promise.all(
+      [...this.devices.inputs].map(async ([name, input]) => {
+        try {
+          if (await input.readTripped()) inputReasons.set(name, `${name} tripped`);
+        } catch (err) {
+          inputReasons.set(name, `${name} unreadable (${describeFault(err).message})`);
+        }
+      }),
+    );
+    const now = this.now();
+    for (const state of this.rules) {
+      const reasons = state.rule.inputs.flatMap((i) => (inputReasons.has(i) ? [inputReasons.get(i)!] : []));
+      for (const t of state.rule.temperatures) {
+        const reading = this.latest.number(t.device, `${t.input}TempK`, now);
+        const unknownForS = reading ? reading.ageS : (now - this.startedAtMs) / 1000;
+        if (unknownForS > t.staleAfterS)
+          reasons.push(`${t.device}.${t.input} unknown for ${unknownForS.toFixed(1)} s`);
+        else if (reading && reading.value > t.maxK)
+          reasons.push(`${t.device}.${t.input} at ${reading.value.toFixed(3)} K > ${t.maxK} K`);
+      }
+      await this.apply(state, reasons);
+    }
+  }
+
+  private async apply(state: RuleState, reasons: string[]): Promise<void> {
+    const { rule } = state;
+    const tripped = reasons.length > 0;
+    if (tripped && !state.tripped) {
+      state.since = new Date(this.now());
+      state.detectorsSafe = false;
+      this.logger.error(
+        { rule: rule.name, reasons },
+        `interlock ${rule.name} tripped: ${reasons.join("; ")}`,
+      );
+      for (const name of rule.safe.lasers)
+        this.devices.lasers
+          .get(name)
+          ?.setEmission(false, { priority: "urgent" })
+          .catch((err: unknown) =>
+            this.logger.error({ laser: name, ...describeFault(err) }, "could not switch emission off"),
+          );
+    }
+    if (!tripped && state.tripped) {
+      this.logger.warn(
+        { rule: rule.name },
+        `interlock ${rule.name} cleared; emission and bias stay off until commanded`,
+      );
+    }
+    if (tripped !== state.tripped || reasons.join() !== state.reasons.join()) {
+      this.publishAlarm({
+        ts: new Date(this.now()).toISOString(),
+        name: `interlock-${rule.name}`,
+        active: tripped,
+        severity: "critical",
+        message: tripped ? reasons.join("; ") : "cleared",
+        ...(state.since && tripped ? { since: state.since.toISOString() } : {}),
+      });
+    }
+    state.tripped = tripped;
+    state.reasons = reasons;
+    if (!tripped) state.since = undefined;
+    await this.holdLasers();
+    if (tripped && !state.detectorsSafe) {
+      state.detectorsSafe = true;
+      for (const name of rule.safe.detectors)
+        this.devices.detectors
+          .get(name)
+          ?.makeSafe()
+          .catch((err: unknown) => {
+            state.detectorsSafe = false; // try again next tick
+            this.logger.error({ detector: name, ...describeFault(err) }, "could not make the detector safe");
+          });
+    }
+  }
+
+  /** Permit lines: low for every laser some tripped rule covers, high for the others. */
+  private async holdLasers(): Promise<void> {
+    const held = new Set(this.rules.filter((r) => r.tripped).flatMap((r) => r.rule.safe.lasers));
+    const covered = new Set(this.rules.flatMap((r) => r.rule.safe.lasers));
+    await Promise.all(
+      [...covered].map(async (name) => {
+        try {
+          await this.devices.lasers.get(name)?.setInterlockPermit(!held.has(name));
+        } catch (err) {
+          this.logger.error(
+            { laser: name, ...describeFault(err) },
+            "could not drive the laser's interlock line",
+          );
+        }
+      }),
+    );
+  }
+
+  async readTelemetry(): Promise<TelemetryValues> {
+    const values: TelemetryValues = {
+      periodMs: this.periodMs,
+      ticks: this.ticks,
+      lastTickLagMs: Number(this.lagMs.last.toFixed(2)),
+      maxTickLagMs: Number(this.lagMs.max.toFixed(2)),
+      overruns: this.overruns,
+    };
+    for (const s of this.rules) values[`${s.rule.name}Tripped`] = s.tripped;
+    return values;
+  }
+}

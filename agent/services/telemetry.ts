@@ -1,0 +1,142 @@
+/**
+ * Samples every device's telemetry each period and publishes it. Devices are read concurrently
+ * and independently: one that hangs or fails never delays the others. A failed read marks the
+ * device faulted — its topic then carries the error, never an old value — and it is retried with
+ * exponential backoff; the fault is logged once when it starts and once when it clears.
+ */
+import { HalError } from "../../hal/errors.js";
+import type { TelemetrySource } from "../../hal/interfaces.js";
+import type { Logger } from "../../hal/logger.js";
+import { Backoff } from "../backoff.js";
+import type { DeviceFault, TelemetryPayload } from "../mqtt/topics.js";
+import type { LatestReadings } from "./latest-readings.js";
+
+export interface SampledDevice {
+  name: string;
+  type: string;
+  source: TelemetrySource;
+}
+
+export interface SamplerSettings {
+  periodMs: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+}
+
+interface DeviceState {
+  device: SampledDevice;
+  seq: number;
+  reading: boolean;
+  fault: { error: DeviceFault; since: Date; nextTryAtMs: number } | undefined;
+  backoff: Backoff;
+}
+
+export function describeFault(err: unknown): DeviceFault {
+  if (err instanceof HalError) return err.toJSON();
+  if (err instanceof Error) return { error: err.name, message: err.message };
+  return { error: "Error", message: String(err) };
+}
+
+export class TelemetrySampler {
+  private readonly states: DeviceState[];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    devices: readonly SampledDevice[],
+    private readonly publish: (payload: TelemetryPayload) => void,
+    private readonly settings: SamplerSettings,
+    private readonly latest: LatestReadings,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.states = devices.map((device) => ({
+      device,
+      seq: 0,
+      reading: false,
+      fault: undefined,
+      backoff: new Backoff(settings.retryInitialMs, settings.retryMaxMs),
+    }));
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.settings.periodMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** One sampling round: every device not still busy with its previous read. */
+  tick(): void {
+    for (const state of this.states) {
+      if (state.reading) continue;
+      const fault = state.fault;
+      if (fault && this.now() < fault.nextTryAtMs) {
+        this.publishFault(state);
+        continue;
+      }
+      const read = this.read(state);
+      this.inFlight.add(read);
+      void read.finally(() => this.inFlight.delete(read));
+    }
+  }
+
+  private async read(state: DeviceState): Promise<void> {
+    state.reading = true;
+    const { name } = state.device;
+    try {
+      const values = await state.device.source.readTelemetry();
+      const at = this.now();
+      if (state.fault)
+        this.logger.info(
+          { device: name, faultedForS: (at - state.fault.since.getTime()) / 1000 },
+          "device answers again",
+        );
+      state.fault = undefined;
+      state.backoff.reset();
+      this.latest.set(name, values, at);
+      this.publish({ ...this.header(state, at), state: "ok", values });
+    } catch (err) {
+      const at = this.now();
+      const error = describeFault(err);
+      const retryMs = state.backoff.next();
+      if (!state.fault || state.fault.error.message !== error.message)
+        this.logger.error({ device: name, ...error, retryInMs: retryMs }, `device faulted: ${error.message}`);
+      state.fault = { error, since: state.fault?.since ?? new Date(at), nextTryAtMs: at + retryMs };
+      this.publishFault(state);
+    } finally {
+      state.reading = false;
+    }
+  }
+
+  private header(state: DeviceState, atMs: number) {
+    return {
+      ts: new Date(atMs).toISOString(),
+      seq: ++state.seq,
+      device: state.device.name,
+      type: state.device.type,
+    };
+  }
+
+  private publishFault(state: DeviceState): void {
+    const fault = state.fault!;
+    const at = this.now();
+    this.publish({
+      ...this.header(state, at),
+      state: "faulted",
+      fault: fault.error,
+      faultedSince: fault.since.toISOString(),
+      nextRetryInS: Math.max(0, (fault.nextTryAtMs - at) / 1000),
+    });
+  }
+
+  /** Devices faulted now, for the status topic and tests. */
+  faultedDevices(): string[] {
+    return this.states.filter((s) => s.fault).map((s) => s.device.name);
+  }
+}

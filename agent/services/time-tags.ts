@@ -1,0 +1,102 @@
+/**
+ * Keeps every time-tag source streaming and hands its chunks to subscribers (the correlator,
+ * the raw-tag recorder). A source that fails to start, or goes silent — no frame, not even a
+ * heartbeat, for `silenceS` — is restarted with exponential backoff.
+ */
+import type { TimeTagChunk, TimeTagSource } from "../../hal/interfaces.js";
+import type { Logger } from "../../hal/logger.js";
+import { Backoff } from "../backoff.js";
+import { describeFault } from "./telemetry.js";
+
+export type ChunkListener = (source: string, chunk: TimeTagChunk) => void;
+
+interface SourceState {
+  name: string;
+  source: TimeTagSource;
+  running: boolean;
+  backoff: Backoff;
+  nextTryAtMs: number;
+  tags: number;
+}
+
+export class TimeTagStreams {
+  private readonly states: SourceState[];
+  private readonly listeners = new Set<ChunkListener>();
+  private timer: NodeJS.Timeout | undefined;
+  private checking = false;
+
+  constructor(
+    sources: ReadonlyMap<string, TimeTagSource>,
+    private readonly logger: Logger,
+    private readonly settings = { checkEveryMs: 1000, silenceS: 3, retryInitialMs: 1000, retryMaxMs: 30_000 },
+  ) {
+    this.states = [...sources].map(([name, source]) => ({
+      name,
+      source,
+      running: false,
+      backoff: new Backoff(settings.retryInitialMs, settings.retryMaxMs),
+      nextTryAtMs: 0,
+      tags: 0,
+    }));
+  }
+
+  subscribe(listener: ChunkListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Tags received per source since the agent started. */
+  tagCounts(): Record<string, number> {
+    return Object.fromEntries(this.states.map((s) => [s.name, s.tags]));
+  }
+
+  async start(): Promise<void> {
+    await this.check();
+    this.timer = setInterval(() => void this.check(), this.settings.checkEveryMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await Promise.allSettled(this.states.map((s) => s.source.stop()));
+    for (const s of this.states) s.running = false;
+  }
+
+  private async check(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      await Promise.all(this.states.map((s) => this.keepStreaming(s)));
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async keepStreaming(s: SourceState): Promise<void> {
+    const now = Date.now();
+    if (s.running) {
+      const silentS = (now - (s.source.lastDataAtMs ?? 0)) / 1000;
+      if (silentS <= this.settings.silenceS) return;
+      this.logger.error({ source: s.name, silentS }, "time-tag stream went silent; restarting it");
+      s.running = false;
+      await s.source.stop().catch(() => undefined);
+    }
+    if (now < s.nextTryAtMs) return;
+    try {
+      await s.source.start((chunk) => {
+        s.tags += chunk.channels.length;
+        for (const listener of this.listeners) listener(s.name, chunk);
+      });
+      s.running = true;
+      s.backoff.reset();
+      this.logger.info({ source: s.name }, "time-tag stream running");
+    } catch (err) {
+      const retryMs = s.backoff.next();
+      s.nextTryAtMs = Date.now() + retryMs;
+      this.logger.error(
+        { source: s.name, ...describeFault(err), retryInMs: retryMs },
+        "time-tag stream did not start",
+      );
+    }
+  }
+}
