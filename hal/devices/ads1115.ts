@@ -48,6 +48,8 @@ export class Ads1115 {
     readonly device: string,
     private readonly bus: I2cBus,
     readonly address: number,
+    /** How the driver waits for a conversion; tests pass an immediate one. */
+    private readonly wait: (ms: number) => Promise<unknown> = sleep,
   ) {}
 
   /** Single-ended voltage at `input`, V. A reading at either end of the scale is over range. */
@@ -61,7 +63,7 @@ export class Ads1115 {
     const config = ads1115Config(input, fullScaleV);
     await this.bus.writeBlock(this.address, ADS1115_REG_CONFIG, new Uint8Array([config >> 8, config & 0xff]));
     for (let poll = 0; ; poll++) {
-      await sleep(ADS1115_CONVERSION_MS);
+      await this.wait(ADS1115_CONVERSION_MS);
       const status = await this.readRegister(ADS1115_REG_CONFIG);
       if (status & ADS1115_OS) break;
       if (poll + 1 >= MAX_POLLS)

@@ -55,12 +55,12 @@ export class LakeShore336 implements TemperatureController {
 
   async readTemperatureK(input: SensorInput): Promise<number> {
     const command = `KRDG? ${input};RDGST? ${input}`;
-    const [kelvin, status] = splitReply(await this.link.query(command), ";", 2, this.ctx(command));
-    return this.checkedTemperature(kelvin!, status!, input, command);
+    const reply = await this.link.query(command);
+    const [kelvin, status] = splitReply(reply, ";", 2, this.ctx(command));
+    return this.checkedTemperature(kelvin!, status!, input, { ...this.ctx(command), reply });
   }
 
-  private checkedTemperature(kelvin: string, status: string, input: SensorInput, command: string): number {
-    const ctx = this.ctx(command);
+  private checkedTemperature(kelvin: string, status: string, input: SensorInput, ctx: ReplyContext): number {
     const bits = parseInteger(status, ctx, `input ${input} reading status`);
     const problems = READING_STATUS_BITS.filter(([bit]) => bits & bit).map(([, what]) => what);
     if (problems.length > 0) throw bad(ctx, `${kelvin};${status}`, `input ${input}: ${problems.join(", ")}`);
@@ -90,20 +90,20 @@ export class LakeShore336 implements TemperatureController {
 
   async setHeaterRange(output: 1 | 2, range: HeaterRange): Promise<void> {
     const command = `RANGE ${output},${HEATER_RANGES.indexOf(range)};RANGE? ${output}`;
-    const readBack = this.parseRange(await this.link.query(command), command);
+    const readBack = this.parseRange(await this.link.query(command), this.ctx(command));
     if (readBack !== range)
       throw bad(this.ctx(command), readBack, `heater range reads back ${readBack}, not ${range}`);
   }
 
   async readHeaterRange(output: 1 | 2): Promise<HeaterRange> {
     const command = `RANGE? ${output}`;
-    return this.parseRange(await this.link.query(command), command);
+    return this.parseRange(await this.link.query(command), this.ctx(command));
   }
 
-  private parseRange(reply: string, command: string): HeaterRange {
-    const index = parseInteger(reply, this.ctx(command), "heater range");
+  private parseRange(reply: string, ctx: ReplyContext): HeaterRange {
+    const index = parseInteger(reply, ctx, "heater range");
     const range = HEATER_RANGES[index];
-    if (range === undefined) throw bad(this.ctx(command), reply, "heater range outside 0…3");
+    if (range === undefined) throw bad(ctx, reply, "heater range outside 0…3");
     return range;
   }
 
@@ -123,18 +123,17 @@ export class LakeShore336 implements TemperatureController {
       ...inputs.map(([, input]) => `KRDG? ${input};RDGST? ${input}`),
       `SETP? ${out};HTR? ${out};RANGE? ${out}`,
     ].join(";");
-    const parts = splitReply(await this.link.query(command), ";", inputs.length * 2 + 3, this.ctx(command));
+    const reply = await this.link.query(command);
+    const ctx = { ...this.ctx(command), reply };
+    const parts = splitReply(reply, ";", inputs.length * 2 + 3, ctx);
     const values: TelemetryValues = {};
     inputs.forEach(([name, input], i) => {
-      values[`${name}TempK`] = this.checkedTemperature(parts[2 * i]!, parts[2 * i + 1]!, input, command);
+      values[`${name}TempK`] = this.checkedTemperature(parts[2 * i]!, parts[2 * i + 1]!, input, ctx);
     });
-    const rest = parts.slice(inputs.length * 2);
-    values.setpointK = parseDecimal(rest[0]!, this.ctx(command), "set-point", {
-      min: 0,
-      max: LS336_MAX_TEMP_K,
-    });
-    values.heaterPercent = parseDecimal(rest[1]!, this.ctx(command), "heater output", { min: 0, max: 100 });
-    values.heaterRange = this.parseRange(rest[2]!, command);
+    const [setpoint, heater, range] = parts.slice(inputs.length * 2);
+    values.setpointK = parseDecimal(setpoint!, ctx, "set-point", { min: 0, max: LS336_MAX_TEMP_K });
+    values.heaterPercent = parseDecimal(heater!, ctx, "heater output", { min: 0, max: 100 });
+    values.heaterRange = this.parseRange(range!, ctx);
     return values;
   }
 }

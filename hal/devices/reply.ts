@@ -8,6 +8,8 @@ import { ProtocolError, showReply } from "../errors.js";
 export interface ReplyContext {
   device: string;
   command: string;
+  /** The whole reply, when the text being parsed is one field of it: errors quote the whole. */
+  reply?: string;
 }
 
 /** Plain decimal as instruments print them: `+004.0123`, `-1.5`, `9.998E-03`, `42`. */
@@ -54,10 +56,11 @@ export function splitReply(reply: string, separator: string, count: number, ctx:
   return parts;
 }
 
-export function bad(ctx: ReplyContext, reply: string, message: string): ProtocolError {
-  return new ProtocolError(`${ctx.command}: ${message} (reply "${showReply(reply)}")`, {
+export function bad(ctx: ReplyContext, fragment: string, message: string): ProtocolError {
+  const reply = showReply(ctx.reply ?? fragment);
+  return new ProtocolError(`${ctx.command}: ${message} (reply "${reply}")`, {
     device: ctx.device,
     command: ctx.command,
-    reply: showReply(reply),
+    reply,
   });
 }
