@@ -5,6 +5,7 @@
  * hardware bench never loads the simulator. Everything else in agent/ sees only the HAL.
  */
 import { readFileSync } from "node:fs";
+import type { Backend } from "../config/common.js";
 import type { BenchConfig } from "../config/schema.js";
 import type { BusProvider, TelemetrySource, TelemetryValues } from "../hal/interfaces.js";
 import type { Logger } from "../hal/logger.js";
@@ -37,6 +38,8 @@ export interface AgentOptions {
   logger: Logger;
   /** Simulated seconds per wall-clock second on the simulated bench. */
   simSpeed?: number;
+  /** Bus providers built by the caller (tests hold the simulated bench this way); others are loaded here. */
+  providers?: Partial<Record<Backend, BusProvider>>;
 }
 
 export interface RunningAgent {
@@ -75,9 +78,11 @@ export async function startAgent(config: BenchConfig, options: AgentOptions): Pr
   const brokerUrl = broker?.url ?? config.mqtt.broker;
 
   const backendOf = (device: string) => config.devices[device]?.backend ?? config.backend;
-  const providers = new Map<string, BusProvider>();
+  const providers = new Map<Backend, BusProvider>();
   for (const kind of new Set(Object.keys(config.devices).map(backendOf))) {
-    if (kind === "sim") {
+    const given = options.providers?.[kind];
+    if (given) providers.set(kind, given);
+    else if (kind === "sim") {
       const { createSimulatedBench } = await import("../sim/provider.js");
       const sim = createSimulatedBench(config, logger, options.simSpeed ?? 1);
       sim.clock.start();

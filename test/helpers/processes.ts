@@ -1,0 +1,156 @@
+/**
+ * Real programs for integration tests: Mosquitto and socat found on this machine (CI installs
+ * them and sets REQUIRE_MOSQUITTO / REQUIRE_SOCAT so a missing one fails instead of skipping),
+ * free ports, the built agent as a child process, and an MQTT subscriber that waits for messages.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { accessSync, constants, existsSync } from "node:fs";
+import { createConnection, createServer } from "node:net";
+import { delimiter, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import mqtt, { type MqttClient } from "mqtt";
+
+export function findTool(name: string, requireEnv: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin", "/sbin"];
+  for (const dir of dirs) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  if (process.env[requireEnv] === "1")
+    throw new Error(`${name} is required (${requireEnv}=1) but not installed: apt-get install ${name}`);
+  return undefined;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ port, host: "127.0.0.1" }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on("error", () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+export interface Broker {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** A Mosquitto of our own on a free loopback port (no config file: local-only listener). */
+export async function startMosquitto(binary: string): Promise<Broker> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const broker: Broker = {
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    async start() {
+      child = spawn(binary, ["-p", String(port)], { stdio: "ignore" });
+      await waitForPort(port, 5000);
+    },
+    async stop() {
+      if (!child || child.exitCode !== null) return;
+      const exited = new Promise((r) => child!.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+  await broker.start();
+  return broker;
+}
+
+export const AGENT_CLI = "dist/agent/cli.js";
+
+export function requireBuild(): void {
+  if (!existsSync(AGENT_CLI))
+    throw new Error(`${AGENT_CLI} is missing: run \`make build\` (make test does it)`);
+}
+
+export interface AgentProcess {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function spawnAgent(args: string[], env: Record<string, string> = {}): AgentProcess {
+  requireBuild();
+  const child = spawn(process.execPath, [AGENT_CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return { child, stdout: () => out, stderr: () => err, exit };
+}
+
+export interface Received {
+  topic: string;
+  payload: Record<string, unknown>;
+  retain: boolean;
+}
+
+/** Subscribes to `topic` and keeps every message; `waitFor` resolves with the first that matches. */
+export async function subscriber(url: string, topic: string, protocolVersion: 4 | 5 = 4) {
+  const client: MqttClient = await mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 0 });
+  const messages: Received[] = [];
+  const waiters = new Set<() => void>();
+  client.on("message", (t, payload, packet) => {
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(payload.toString()) as Record<string, unknown>;
+    } catch {
+      parsed = { raw: payload.toString() };
+    }
+    messages.push({ topic: t, payload: parsed, retain: packet.retain });
+    for (const w of waiters) w();
+  });
+  await client.subscribeAsync(topic, { qos: 1 });
+  const waitFor = (match: (m: Received) => boolean, timeoutMs = 10_000, from = 0): Promise<Received> =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const found = messages.slice(from).find(match);
+        if (!found) return false;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(found);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`no matching message on ${topic} within ${timeoutMs} ms (got ${messages.length})`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  return { client, messages, waitFor, close: () => client.endAsync(true) };
+}

@@ -1,0 +1,126 @@
+/**
+ * The built agent as its own process against a real Mosquitto: online and telemetry from every
+ * device, the will after a hard kill, reconnect after the broker restarts, clean SIGTERM.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SIM_EXAMPLE } from "../helpers/bench-config.js";
+import {
+  type AgentProcess,
+  type Broker,
+  findTool,
+  spawnAgent,
+  startMosquitto,
+  subscriber,
+} from "../helpers/processes.js";
+
+const mosquitto = findTool("mosquitto", "REQUIRE_MOSQUITTO");
+const DEVICES = [
+  "cryostat",
+  "compressor",
+  "laser",
+  "powerMonitor",
+  "stage",
+  "detectorA",
+  "detectorB",
+  "door",
+  "cryostatOk",
+  "tagger",
+];
+
+describe.skipIf(!mosquitto)("agent process against a real Mosquitto", () => {
+  let broker: Broker;
+  const agents: AgentProcess[] = [];
+
+  beforeAll(async () => {
+    broker = await startMosquitto(mosquitto!);
+  });
+  afterAll(async () => {
+    for (const a of agents) a.child.kill("SIGKILL");
+    await broker.stop();
+  });
+
+  const start = (benchId: string) => {
+    const agent = spawnAgent(["run", "--config", SIM_EXAMPLE, "--broker", broker.url], {
+      PHOTON_BENCH_BENCH_ID: benchId,
+      PHOTON_BENCH_LOOPS__TELEMETRY__PERIOD_MS: "250",
+      PHOTON_BENCH_MQTT__RECONNECT__INITIAL_DELAY_MS: "100",
+      PHOTON_BENCH_MQTT__RECONNECT__MAX_DELAY_MS: "500",
+      PHOTON_BENCH_MQTT__KEEPALIVE_S: "5",
+    });
+    agents.push(agent);
+    return agent;
+  };
+
+  it("comes online and publishes telemetry with sane values from every device; SIGTERM → offline, exit 0", async () => {
+    const sub = await subscriber(broker.url, "photon-bench/it-telemetry/#");
+    const agent = start("it-telemetry");
+    const online = await sub.waitFor((m) => m.topic.endsWith("/status") && m.payload.state === "online");
+    expect(online.retain).toBe(false); // live delivery; a late subscriber gets the retained copy
+    const ok = (device: string) =>
+      sub.waitFor(
+        (m) => m.topic === `photon-bench/it-telemetry/telemetry/${device}` && m.payload.state === "ok",
+      );
+    const telemetry = Object.fromEntries(
+      await Promise.all(
+        DEVICES.map(async (d) => [d, (await ok(d)).payload.values as Record<string, unknown>]),
+      ),
+    );
+    // The simulated bench's defaults: stage at 2.5 K base, sample held at 4 K, 1 mW laser, 80 kHz sync.
+    expect(telemetry.cryostat!.detectorStageTempK as number).toBeCloseTo(2.5, 1);
+    expect(telemetry.cryostat!.sampleTempK as number).toBeCloseTo(4.0, 1);
+    expect(telemetry.laser!.powerMw as number).toBeCloseTo(1, 1);
+    expect(telemetry.compressor!.supplyPsig as number).toBeGreaterThan(280);
+    expect(telemetry.detectorA!.biasUa as number).toBeCloseTo(9, 2);
+    const rates = await sub.waitFor(
+      (m) =>
+        m.topic.endsWith("/telemetry/tagger") &&
+        typeof (m.payload.values as { syncCps?: number })?.syncCps === "number",
+    );
+    const values = rates.payload.values as Record<string, number>;
+    expect(values.syncCps).toBeGreaterThan(75_000);
+    expect(values.syncCps).toBeLessThan(85_000);
+    expect(values.detectorACps).toBeGreaterThan(10_000);
+
+    const before = sub.messages.length;
+    agent.child.kill("SIGTERM");
+    expect((await agent.exit).code).toBe(0);
+    const offline = await sub.waitFor(
+      (m) => m.topic.endsWith("/status") && m.payload.state === "offline",
+      5000,
+      before,
+    );
+    expect(offline.payload.reason).toBe("SIGTERM");
+    expect(agent.stdout()).toContain("lasers off, detector bias off");
+    await sub.close();
+  }, 30_000);
+
+  it("publishes offline through the broker's will when the agent is killed hard", async () => {
+    const sub = await subscriber(broker.url, "photon-bench/it-will/status");
+    const agent = start("it-will");
+    await sub.waitFor((m) => m.payload.state === "online");
+    const before = sub.messages.length;
+    agent.child.kill("SIGKILL");
+    const offline = await sub.waitFor((m) => m.payload.state === "offline", 10_000, before);
+    expect(offline.payload.reason).toBe("connection lost");
+    await sub.close();
+  }, 30_000);
+
+  it("reconnects after the broker restarts: online again and telemetry resumes", async () => {
+    const agent = start("it-reconnect");
+    let sub = await subscriber(broker.url, "photon-bench/it-reconnect/#");
+    const first = await sub.waitFor((m) => m.topic.endsWith("/telemetry/cryostat"));
+    await sub.close();
+    await broker.stop();
+    await new Promise((r) => setTimeout(r, 1000));
+    await broker.start();
+    sub = await subscriber(broker.url, "photon-bench/it-reconnect/#");
+    await sub.waitFor((m) => m.topic.endsWith("/status") && m.payload.state === "online", 10_000);
+    const later = await sub.waitFor(
+      (m) => m.topic.endsWith("/telemetry/cryostat") && m.payload.state === "ok",
+    );
+    expect(later.payload.seq as number).toBeGreaterThan(first.payload.seq as number);
+    agent.child.kill("SIGTERM");
+    expect((await agent.exit).code).toBe(0);
+    await sub.close();
+  }, 40_000);
+});
