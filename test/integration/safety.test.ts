@@ -1,0 +1,129 @@
+/**
+ * The agent with the simulated bench in one process, faults injected into the bench while it
+ * runs: interlocks act within one tick, faulted devices show their error and come back, and the
+ * other devices keep being served meanwhile.
+ */
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { type RunningAgent, startAgent } from "../../agent/main.js";
+import type { SimFaultEvent } from "../../config/sim.js";
+import { createSimulatedBench, type SimulatedBench } from "../../sim/provider.js";
+import { simConfig } from "../helpers/bench-config.js";
+import { freePort, subscriber } from "../helpers/processes.js";
+
+const INTERLOCK_TICK_MS = 50;
+
+async function runBench(benchId: string) {
+  const port = await freePort();
+  const config = simConfig({
+    benchId,
+    "mqtt.embedded": { host: "127.0.0.1", port },
+    "loops.telemetry": { periodMs: 200, retryInitialMs: 100, retryMaxMs: 400 },
+    "loops.interlocks": { periodMs: INTERLOCK_TICK_MS },
+  });
+  const logger = pino({ level: "silent" });
+  const sim = createSimulatedBench(config, logger);
+  sim.clock.start();
+  const agent = await startAgent(config, { logger, providers: { sim: sim.provider } });
+  const sub = await subscriber(`mqtt://127.0.0.1:${port}`, `photon-bench/${benchId}/#`);
+  return { sim, agent, sub, root: `photon-bench/${benchId}` };
+}
+
+/** Resolves with the milliseconds until `condition` holds (polled every event-loop turn). */
+async function msUntil(condition: () => boolean, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  while (!condition()) {
+    if (performance.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setImmediate(r));
+  }
+  return performance.now() - started;
+}
+
+describe("the agent on the simulated bench, with faults", () => {
+  let running: { sim: SimulatedBench; agent: RunningAgent; sub: { close(): Promise<void> } } | undefined;
+  afterEach(async () => {
+    await running?.sub.close();
+    await running?.agent.stop("test over");
+    running = undefined;
+  });
+
+  const inject = (sim: SimulatedBench, fault: Omit<SimFaultEvent, "atS">) => sim.bench.inject(fault);
+
+  it("door open: laser permit dropped and emission off within one interlock tick; no restart when it closes", async () => {
+    const { sim, sub, root, agent } = (running = await runBench("safety-door"));
+    await sub.waitFor((m) => m.topic === `${root}/telemetry/laser` && m.payload.state === "ok");
+    expect(sim.bench.laser.emission).toBe(true);
+    inject(sim, { fault: "door-open", durationS: 1 });
+    const ms = await msUntil(() => !sim.bench.laser.permit && !sim.bench.laser.emission, 1000);
+    expect(ms).toBeLessThan(INTERLOCK_TICK_MS);
+    expect(sim.bench.laserOutputMw()).toBe(0);
+    const alarm = await sub.waitFor(
+      (m) => m.topic === `${root}/alarm/interlock-door` && m.payload.active === true,
+    );
+    expect(alarm.payload.message).toBe("door tripped");
+    expect(alarm.retain).toBe(false);
+    await sub.waitFor((m) => m.topic === `${root}/alarm/interlock-door` && m.payload.active === false, 5000);
+    await msUntil(() => sim.bench.laser.permit, 500);
+    expect(sim.bench.laser.emission).toBe(false); // needs an operator's command to come back
+    expect(agent.devices.lasers.size).toBe(1);
+  });
+
+  it("compressor trip: detector bias off and readout disabled within one tick of the cryostat-OK relay opening", async () => {
+    const { sim, sub, root } = (running = await runBench("safety-cryo"));
+    await sub.waitFor((m) => m.topic === `${root}/telemetry/detectorA` && m.payload.state === "ok");
+    inject(sim, { fault: "compressor-trip" });
+    const ms = await msUntil(
+      () => [...sim.bench.detectors.values()].every((d) => d.biasUa === 0 && !d.enabled),
+      1000,
+    );
+    expect(ms).toBeLessThan(INTERLOCK_TICK_MS);
+    const alarm = await sub.waitFor(
+      (m) => m.topic === `${root}/alarm/interlock-cryostat` && m.payload.active === true,
+    );
+    expect(alarm.payload.message).toContain("cryostatOk tripped");
+    // The relay opens at the trip; the stage reaches the SNSPDs' 3.5 K only ≈ 20 s later
+    // (6000 s · ln(292.5/291.5)), so the bias is off long before the wires could go normal.
+    expect(sim.bench.cryostat.stageK).toBeLessThan(3.2);
+  });
+
+  it("an unplugged controller shows as faulted with DeviceGone while the others keep reporting, then comes back", async () => {
+    const { sim, sub, root } = (running = await runBench("safety-unplug"));
+    await sub.waitFor((m) => m.topic === `${root}/telemetry/cryostat` && m.payload.state === "ok");
+    const from = sub.messages.length;
+    inject(sim, { fault: "device-unplugged", device: "cryostat", durationS: 1.5 });
+    const faulted = await sub.waitFor(
+      (m) => m.topic === `${root}/telemetry/cryostat` && m.payload.state === "faulted",
+      5000,
+      from,
+    );
+    expect(faulted.payload.fault).toMatchObject({ error: "DeviceGone", device: "cryostat" });
+    expect(faulted.payload).not.toHaveProperty("values");
+    const during = sub.messages.length;
+    await sub.waitFor((m) => m.topic === `${root}/telemetry/laser` && m.payload.state === "ok", 2000, during);
+    const back = await sub.waitFor(
+      (m) => m.topic === `${root}/telemetry/cryostat` && m.payload.state === "ok",
+      8000,
+      during,
+    );
+    expect((back.payload.values as { detectorStageTempK: number }).detectorStageTempK).toBeCloseTo(2.5, 1);
+  });
+
+  it("a garbled reply faults the device with a ProtocolError quoting it; the next read recovers", async () => {
+    const { sim, sub, root } = (running = await runBench("safety-garble"));
+    await sub.waitFor((m) => m.topic === `${root}/telemetry/compressor` && m.payload.state === "ok");
+    const from = sub.messages.length;
+    inject(sim, { fault: "garbled-reply", device: "compressor" });
+    const faulted = await sub.waitFor(
+      (m) => m.topic === `${root}/telemetry/compressor` && m.payload.state === "faulted",
+      5000,
+      from,
+    );
+    expect(faulted.payload.fault).toMatchObject({ error: "ProtocolError", device: "compressor" });
+    expect((faulted.payload.fault as { reply: string }).reply.length).toBeGreaterThan(0);
+    await sub.waitFor(
+      (m) => m.topic === `${root}/telemetry/compressor` && m.payload.state === "ok",
+      5000,
+      from,
+    );
+  });
+});
