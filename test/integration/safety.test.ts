@@ -5,7 +5,7 @@
  */
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { type RunningAgent, startAgent } from "../../agent/main.js";
+import { startAgent } from "../../agent/main.js";
 import type { SimFaultEvent } from "../../config/sim.js";
 import { createSimulatedBench, type SimulatedBench } from "../../sim/provider.js";
 import { simConfig } from "../helpers/bench-config.js";
@@ -40,7 +40,11 @@ async function msUntil(condition: () => boolean, timeoutMs: number): Promise<num
 }
 
 describe("the agent on the simulated bench, with faults", () => {
-  let running: { sim: SimulatedBench; agent: RunningAgent; sub: { close(): Promise<void> } } | undefined;
+  let running: Awaited<ReturnType<typeof runBench>> | undefined;
+  const start = async (benchId: string) => {
+    running = await runBench(benchId);
+    return running;
+  };
   afterEach(async () => {
     await running?.sub.close();
     await running?.agent.stop("test over");
@@ -50,7 +54,7 @@ describe("the agent on the simulated bench, with faults", () => {
   const inject = (sim: SimulatedBench, fault: Omit<SimFaultEvent, "atS">) => sim.bench.inject(fault);
 
   it("door open: laser permit dropped and emission off within one interlock tick; no restart when it closes", async () => {
-    const { sim, sub, root, agent } = (running = await runBench("safety-door"));
+    const { sim, sub, root, agent } = await start("safety-door");
     await sub.waitFor((m) => m.topic === `${root}/telemetry/laser` && m.payload.state === "ok");
     expect(sim.bench.laser.emission).toBe(true);
     inject(sim, { fault: "door-open", durationS: 1 });
@@ -69,7 +73,7 @@ describe("the agent on the simulated bench, with faults", () => {
   });
 
   it("compressor trip: detector bias off and readout disabled within one tick of the cryostat-OK relay opening", async () => {
-    const { sim, sub, root } = (running = await runBench("safety-cryo"));
+    const { sim, sub, root } = await start("safety-cryo");
     await sub.waitFor((m) => m.topic === `${root}/telemetry/detectorA` && m.payload.state === "ok");
     inject(sim, { fault: "compressor-trip" });
     const ms = await msUntil(
@@ -87,7 +91,7 @@ describe("the agent on the simulated bench, with faults", () => {
   });
 
   it("an unplugged controller shows as faulted with DeviceGone while the others keep reporting, then comes back", async () => {
-    const { sim, sub, root } = (running = await runBench("safety-unplug"));
+    const { sim, sub, root } = await start("safety-unplug");
     await sub.waitFor((m) => m.topic === `${root}/telemetry/cryostat` && m.payload.state === "ok");
     const from = sub.messages.length;
     inject(sim, { fault: "device-unplugged", device: "cryostat", durationS: 1.5 });
@@ -109,7 +113,7 @@ describe("the agent on the simulated bench, with faults", () => {
   });
 
   it("a garbled reply faults the device with a ProtocolError quoting it; the next read recovers", async () => {
-    const { sim, sub, root } = (running = await runBench("safety-garble"));
+    const { sim, sub, root } = await start("safety-garble");
     await sub.waitFor((m) => m.topic === `${root}/telemetry/compressor` && m.payload.state === "ok");
     const from = sub.messages.length;
     inject(sim, { fault: "garbled-reply", device: "compressor" });
