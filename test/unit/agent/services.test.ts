@@ -1,0 +1,165 @@
+import pino from "pino";
+import sinon from "sinon";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Backoff } from "../../../agent/backoff.js";
+import type { TelemetryPayload } from "../../../agent/mqtt/topics.js";
+import { InterlockService } from "../../../agent/services/interlocks.js";
+import { LatestReadings } from "../../../agent/services/latest-readings.js";
+import { TelemetrySampler } from "../../../agent/services/telemetry.js";
+import { DeviceTimeout } from "../../../hal/errors.js";
+import type { Detector, InterlockInput, Laser } from "../../../hal/interfaces.js";
+
+const logger = pino({ level: "silent" });
+/** Only the timer functions these services use: leaves promises and node:timers/promises alone. */
+const fakeTimers = () =>
+  sinon.useFakeTimers({
+    toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date", "performance"],
+  });
+
+describe("Backoff", () => {
+  it("doubles from the initial delay up to the cap, each delay jittered into [½, 1] of its ceiling", () => {
+    const low = new Backoff(100, 1000, () => 0);
+    expect([1, 2, 3, 4, 5].map(() => low.next())).toEqual([50, 100, 200, 400, 500]);
+    const high = new Backoff(100, 1000, () => 1);
+    expect([1, 2, 3, 4, 5].map(() => high.next())).toEqual([100, 200, 400, 800, 1000]);
+    high.reset();
+    expect(high.next()).toBe(100);
+  });
+});
+
+describe("TelemetrySampler", () => {
+  let clock: sinon.SinonFakeTimers;
+  beforeEach(() => {
+    clock = fakeTimers();
+  });
+  afterEach(() => clock.restore());
+
+  it("publishes a faulted device's error, never its last value, retries it with backoff, and serves the others", async () => {
+    const published: TelemetryPayload[] = [];
+    const flaky = sinon.stub();
+    flaky.onCall(0).resolves({ tempK: 4.01 });
+    flaky.rejects(new DeviceTimeout("no reply within 500 ms", { device: "cryostat", command: "KRDG? A" }));
+    const steady = sinon.stub().resolves({ powerMw: 1 });
+    const latest = new LatestReadings();
+    const sampler = new TelemetrySampler(
+      [
+        { name: "cryostat", type: "lakeshore336", source: { name: "cryostat", readTelemetry: flaky } },
+        { name: "laser", type: "obis-laser", source: { name: "laser", readTelemetry: steady } },
+      ],
+      (p) => published.push(p),
+      { periodMs: 1000, retryInitialMs: 2000, retryMaxMs: 8000 },
+      latest,
+      logger,
+      () => Date.now(),
+    );
+    sampler.start();
+    await clock.tickAsync(10_500);
+    await sampler.stop();
+    const cryostat = published.filter((p) => p.device === "cryostat");
+    expect(cryostat[0]).toMatchObject({ state: "ok", seq: 1, values: { tempK: 4.01 } });
+    expect(cryostat.slice(1).every((p) => p.state === "faulted" && !("values" in p))).toBe(true);
+    expect(cryostat[1]).toMatchObject({
+      state: "faulted",
+      fault: { error: "DeviceTimeout", command: "KRDG? A" },
+    });
+    // 11 rounds; reads at t=0 (ok), 1 s (fails, retry ≥ 1 s later), then backoff doubling: far fewer than 11 tries.
+    expect(flaky.callCount).toBeGreaterThanOrEqual(3);
+    expect(flaky.callCount).toBeLessThanOrEqual(5);
+    expect(cryostat).toHaveLength(11);
+    expect(steady.callCount).toBe(11);
+    expect(published.filter((p) => p.device === "laser").map((p) => p.seq)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+    ]);
+    expect(sampler.faultedDevices()).toEqual(["cryostat"]);
+    // The interlocks see the last good reading growing old, not a fresh one.
+    expect(latest.number("cryostat", "tempK", Date.now())?.ageS).toBeCloseTo(10.5, 1);
+  });
+});
+
+describe("InterlockService", () => {
+  let clock: sinon.SinonFakeTimers;
+  beforeEach(() => {
+    clock = fakeTimers();
+  });
+  afterEach(() => clock.restore());
+
+  const rig = () => {
+    let doorOpen = false;
+    const door: InterlockInput = {
+      name: "door",
+      readTripped: async () => doorOpen,
+      watch: () => () => {}, // no edges: only the tick can see the door
+      readTelemetry: async () => ({}),
+    };
+    const laser = {
+      setInterlockPermit: sinon.stub().resolves(),
+      setEmission: sinon.stub().resolves(),
+    } as unknown as Laser & { setInterlockPermit: sinon.SinonStub; setEmission: sinon.SinonStub };
+    const detector = { makeSafe: sinon.stub().resolves() } as unknown as Detector & {
+      makeSafe: sinon.SinonStub;
+    };
+    const latest = new LatestReadings();
+    const alarms: Array<{ name: string; active: boolean; message: string }> = [];
+    const service = new InterlockService(
+      [
+        { name: "door", inputs: ["door"], temperatures: [], safe: { lasers: ["laser"], detectors: [] } },
+        {
+          name: "cryostat",
+          inputs: [],
+          temperatures: [{ device: "cryostat", input: "detectorStage", maxK: 3.2, staleAfterS: 10 }],
+          safe: { lasers: [], detectors: ["detectorA"] },
+        },
+      ],
+      {
+        inputs: new Map([["door", door]]),
+        lasers: new Map([["laser", laser]]),
+        detectors: new Map([["detectorA", detector]]),
+      },
+      latest,
+      (a) => alarms.push(a),
+      50,
+      logger,
+      () => Date.now(),
+    );
+    return { service, laser, detector, latest, alarms, openDoor: () => (doorOpen = true) };
+  };
+
+  it("drops the laser permit at the next 50 ms tick after the door opens, and switches emission off (urgent)", async () => {
+    const { service, laser, latest, openDoor, alarms } = rig();
+    latest.set("cryostat", { detectorStageTempK: 2.5 }, Date.now());
+    await service.start();
+    expect(laser.setInterlockPermit.lastCall.args).toEqual([true]);
+    await clock.tickAsync(20);
+    openDoor();
+    await clock.tickAsync(30); // the tick at t = 50 ms
+    expect(laser.setInterlockPermit.lastCall.args).toEqual([false]);
+    expect(laser.setEmission.firstCall.args).toEqual([false, { priority: "urgent" }]);
+    expect(alarms.at(-1)).toMatchObject({ name: "interlock-door", active: true, message: "door tripped" });
+    service.stop();
+  });
+
+  it("makes the detectors safe when the stage is above its limit, or when its temperature is unknown too long", async () => {
+    const hot = rig();
+    hot.latest.set("cryostat", { detectorStageTempK: 3.4 }, Date.now());
+    await hot.service.start();
+    expect(hot.detector.makeSafe.callCount).toBe(1);
+    expect(hot.alarms.at(-1)?.message).toBe("cryostat.detectorStage at 3.400 K > 3.2 K");
+    hot.service.stop();
+
+    const silent = rig();
+    await silent.service.start(); // no reading yet: within the 10 s grace
+    expect(silent.detector.makeSafe.callCount).toBe(0);
+    await clock.tickAsync(10_100);
+    expect(silent.detector.makeSafe.callCount).toBe(1);
+    expect(silent.alarms.at(-1)?.message).toMatch(/^cryostat\.detectorStage unknown for 10\.\d s$/);
+    silent.service.stop();
+  });
+
+  it("holds a laser whose interlock is tripped at start-up", () => {
+    const rules = [
+      { name: "door", inputs: ["door"], temperatures: [], safe: { lasers: ["laser"], detectors: [] } },
+    ];
+    expect([...InterlockService.lasersToHold(rules, new Set(["door"]))]).toEqual(["laser"]);
+    expect([...InterlockService.lasersToHold(rules, new Set())]).toEqual([]);
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * DESIGN.md's layering, checked on the source: agent → hal (interfaces) ← hal back ends | sim.
+ * Nothing in agent/ imports onoff, i2c-bus, serialport or sim/; the composition root
+ * (agent/main.ts) alone loads back ends, lazily, with dynamic import().
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+  );
+}
+
+const imports = (file: string) => {
+  const text = readFileSync(file, "utf8");
+  return {
+    static: [...text.matchAll(/^\s*(?:import|export)[^;]*?from\s+"([^"]+)"/gms)].map((m) => m[1]!),
+    dynamic: [...text.matchAll(/import\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1]!),
+  };
+};
+
+const HARDWARE_LIBRARIES = /^(onoff|i2c-bus|serialport|@serialport\/)/;
+
+describe("layering", () => {
+  it("agent/ never imports the hardware libraries or the simulator statically", () => {
+    const offending = sources("agent").flatMap((file) =>
+      imports(file)
+        .static.filter(
+          (spec) => HARDWARE_LIBRARIES.test(spec) || /(^|\/)sim\//.test(spec) || /backends\//.test(spec),
+        )
+        .map((spec) => `${file}: ${spec}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
+  it("only the composition root loads back ends, and only lazily", () => {
+    const dynamic = sources("agent").flatMap((file) =>
+      imports(file).dynamic.map((spec) => `${file}: ${spec}`),
+    );
+    expect(dynamic.sort()).toEqual([
+      "agent/main.ts: ../hal/backends/hardware-provider.js",
+      "agent/main.ts: ../sim/provider.js",
+    ]);
+  });
+
+  it("hal/ depends on neither agent/ nor sim/, and sim/ not on agent/", () => {
+    const offending = [
+      ...sources("hal").flatMap((f) =>
+        imports(f)
+          .static.filter((s) => /(^|\/)(agent|sim)\//.test(s))
+          .map((s) => `${f}: ${s}`),
+      ),
+      ...sources("sim").flatMap((f) =>
+        imports(f)
+          .static.filter((s) => /(^|\/)agent\//.test(s))
+          .map((s) => `${f}: ${s}`),
+      ),
+    ];
+    expect(offending).toEqual([]);
+  });
+
+  it("hardware libraries are loaded only inside hal/backends/, so the sim path runs without them", () => {
+    const offending = [...sources("agent"), ...sources("hal"), ...sources("sim"), ...sources("config")]
+      .filter((f) => !f.startsWith("hal/backends/"))
+      .flatMap((f) => {
+        const { static: s, dynamic: d } = imports(f);
+        return [...s, ...d].filter((spec) => HARDWARE_LIBRARIES.test(spec)).map((spec) => `${f}: ${spec}`);
+      });
+    expect(offending).toEqual([]);
+  });
+});
