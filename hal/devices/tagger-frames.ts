@@ -24,13 +24,21 @@ export const FLAG_OVERFLOW = 0x01;
 const TWO_32 = 2 ** 32;
 const MAX_EXACT_HIGH_WORD = 2 ** 21; // 2^21 · 2^32 = 2^53
 
-export function crc16Ccitt(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  let crc = 0xffff;
-  for (let i = start; i < end; i++) {
-    crc ^= bytes[i]! << 8;
+/** CRC-16/CCITT-FALSE, table-driven (one lookup per byte). */
+const CRC_TABLE = (() => {
+  const table = new Uint16Array(256);
+  for (let byte = 0; byte < 256; byte++) {
+    let crc = byte << 8;
     for (let bit = 0; bit < 8; bit++)
       crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    table[byte] = crc;
   }
+  return table;
+})();
+
+export function crc16Ccitt(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  let crc = 0xffff;
+  for (let i = start; i < end; i++) crc = ((crc << 8) & 0xffff) ^ CRC_TABLE[((crc >> 8) ^ bytes[i]!) & 0xff]!;
   return crc;
 }
 
@@ -93,9 +101,12 @@ export class TagFrameDecoder {
   };
 
   push(bytes: Uint8Array): TagFrame[] {
-    const joined = new Uint8Array(this.buffer.length + bytes.length);
-    joined.set(this.buffer);
-    joined.set(bytes, this.buffer.length);
+    let joined = bytes;
+    if (this.buffer.length > 0) {
+      joined = new Uint8Array(this.buffer.length + bytes.length);
+      joined.set(this.buffer);
+      joined.set(bytes, this.buffer.length);
+    }
     const frames: TagFrame[] = [];
     let at = 0;
     while (joined.length - at >= FRAME_HEADER_BYTES + 2) {
