@@ -49,6 +49,10 @@ export class InterlockService implements TelemetrySource {
   private lagMs = { last: 0, max: 0 };
   private overruns = 0;
   private ticks = 0;
+  /** The permit level last written to each laser's line (absent: unknown, write it). */
+  private readonly permitWritten = new Map<string, boolean>();
+  /** Actions failing now, with their last error message. */
+  private readonly failures = new Map<string, string>();
 
   constructor(
     rules: readonly InterlockRule[],
@@ -200,10 +204,13 @@ export class InterlockService implements TelemetrySource {
         this.devices.detectors
           .get(name)
           ?.makeSafe()
-          .catch((err: unknown) => {
-            state.detectorsSafe = false; // try again next tick
-            this.logger.error({ detector: name, ...describeFault(err) }, "could not make the detector safe");
-          });
+          .then(
+            () => this.failed(`detector ${name}`, undefined),
+            (err: unknown) => {
+              state.detectorsSafe = false; // try again next tick
+              this.failed(`detector ${name}`, err, "could not make the detector safe");
+            },
+          );
     }
   }
 
@@ -213,16 +220,32 @@ export class InterlockService implements TelemetrySource {
     const covered = new Set(this.rules.flatMap((r) => r.rule.safe.lasers));
     await Promise.all(
       [...covered].map(async (name) => {
+        const permit = !held.has(name);
+        // A held line is re-asserted every tick; a permitted one is written when it changes.
+        if (permit && this.permitWritten.get(name) === true) return;
         try {
-          await this.devices.lasers.get(name)?.setInterlockPermit(!held.has(name));
+          await this.devices.lasers.get(name)?.setInterlockPermit(permit);
+          this.permitWritten.set(name, permit);
+          this.failed(`laser ${name}`, undefined);
         } catch (err) {
-          this.logger.error(
-            { laser: name, ...describeFault(err) },
-            "could not drive the laser's interlock line",
-          );
+          this.permitWritten.delete(name);
+          this.failed(`laser ${name}`, err, "could not drive the laser's interlock line");
         }
       }),
     );
+  }
+
+  /** Logs an action's failure when it starts or changes, and once when it clears — not every tick. */
+  private failed(what: string, err: unknown, message = ""): void {
+    const last = this.failures.get(what);
+    if (err === undefined) {
+      if (last !== undefined) this.logger.info({ what }, `${what}: working again`);
+      this.failures.delete(what);
+      return;
+    }
+    const fault = describeFault(err);
+    if (last !== fault.message) this.logger.error({ what, ...fault }, `${what}: ${message}`);
+    this.failures.set(what, fault.message);
   }
 
   async readTelemetry(): Promise<TelemetryValues> {

@@ -155,6 +155,42 @@ describe("InterlockService", () => {
     silent.service.stop();
   });
 
+  it("logs a wedged permit line once, not on every tick, and re-asserts a held line every tick", async () => {
+    const error = sinon.spy();
+    const laser = {
+      setInterlockPermit: sinon.stub().rejects(new Error("EIO")),
+      setEmission: sinon.stub().resolves(),
+    } as unknown as Laser & { setInterlockPermit: sinon.SinonStub };
+    const door: InterlockInput = {
+      name: "door",
+      readTripped: async () => true,
+      watch: () => () => {},
+      readTelemetry: async () => ({}),
+    };
+    const quietLogger = {
+      ...logger,
+      error,
+      info: sinon.spy(),
+      warn: sinon.spy(),
+      debug: sinon.spy(),
+    } as unknown as typeof logger;
+    const service = new InterlockService(
+      [{ name: "door", inputs: ["door"], temperatures: [], safe: { lasers: ["laser"], detectors: [] } }],
+      { inputs: new Map([["door", door]]), lasers: new Map([["laser", laser]]), detectors: new Map() },
+      new LatestReadings(),
+      () => {},
+      50,
+      quietLogger,
+      () => Date.now(),
+    );
+    await service.start();
+    await clock.tickAsync(1000);
+    service.stop();
+    expect(laser.setInterlockPermit.callCount).toBe(21); // start + 20 ticks, every one trying to hold it low
+    const lineErrors = error.getCalls().filter((c) => String(c.args[1]).includes("interlock line"));
+    expect(lineErrors).toHaveLength(1);
+  });
+
   it("holds a laser whose interlock is tripped at start-up", () => {
     const rules = [
       { name: "door", inputs: ["door"], temperatures: [], safe: { lasers: ["laser"], detectors: [] } },
