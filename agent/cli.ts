@@ -4,9 +4,11 @@
  *
  *   photon-bench run [--config FILE] [--broker URL] [--log-level LEVEL] [--sim-speed X]
  *   photon-bench check-config [--config FILE]
+ *   photon-bench analyze FILE [--channels A,B] [--window-ns N] [--bin-ps N] [--period-ps N|auto] [--json] [--csv OUT] [--force]
  *
  * Exit status: 0 done (SIGTERM/SIGINT is a normal stop), 1 the agent could not run,
- * 2 bad arguments or configuration (one line per problem, with its path).
+ * 2 bad arguments or configuration (one line per problem, with its path), 3 (analyze) a
+ * time-tag file that is unreadable or contradicts itself.
  * Logs are pino JSON on stdout; the few lines meant for a person go to stderr.
  */
 import { existsSync } from "node:fs";
@@ -14,11 +16,13 @@ import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from "../config/load.js";
 import { logLevels } from "../config/schema.js";
+import { analyzeCommand } from "./analyze-cli.js";
 import { AGENT_VERSION, startAgent } from "./main.js";
 import { PortInUseError } from "./mqtt/broker.js";
 
 const USAGE = `usage: photon-bench run [--config FILE] [--broker mqtt://host:port] [--log-level LEVEL] [--sim-speed X]
        photon-bench check-config [--config FILE]
+       photon-bench analyze FILE [--channels A,B] [--window-ns N] [--bin-ps N] [--period-ps N|auto] [--json] [--csv OUT] [--force]
        photon-bench --version`;
 
 class UsageError extends Error {}
@@ -49,6 +53,10 @@ function parse(argv: string[]) {
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === "analyze") {
+    process.exitCode = await analyzeCommand(argv.slice(1));
+    return;
+  }
   const { values, positionals } = parse(argv);
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
   if (values.version) return void process.stdout.write(`${AGENT_VERSION}\n`);

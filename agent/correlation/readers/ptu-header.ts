@@ -40,6 +40,12 @@ const TDATETIME_EPOCH_OFFSET_DAYS = 25569; // 1899-12-30 → 1970-01-01
 export function parsePtuHeader(bytes: Uint8Array, file: string): PtuHeader | undefined {
   const text = (start: number, end: number) =>
     Buffer.from(bytes.subarray(start, end)).toString("latin1").replace(/\0.*$/s, "");
+  const start = Buffer.from(bytes.subarray(0, 8)).toString("latin1");
+  if (!`${PTU_MAGIC}\0\0`.startsWith(start))
+    throw new TimeTagFileError(
+      file,
+      `not a PTU file (magic "${start.replace(/\0.*$/s, "")}", expected "${PTU_MAGIC}")`,
+    );
   if (bytes.length < 16) return undefined;
   if (text(0, 8) !== PTU_MAGIC)
     throw new TimeTagFileError(file, `not a PTU file (magic "${text(0, 8)}", expected "${PTU_MAGIC}")`);

@@ -1,0 +1,113 @@
+/**
+ * photon-bench analyze FILE [--channels A,B] [--window-ns N] [--bin-ps N] [--period-ps N|auto]
+ *                           [--json] [--csv OUT] [--force]
+ * Exit status: 0 analysed, 2 bad arguments, 3 the file is unreadable or contradicts itself.
+ */
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { analyzeFile, UsageError } from "./correlation/analyze.js";
+import { TimeTagFileError } from "./correlation/readers/errors.js";
+import { analysisCsv, analysisJson, analysisText } from "./correlation/report.js";
+
+export const ANALYZE_USAGE =
+  "usage: photon-bench analyze FILE [--channels A,B] [--window-ns N] [--bin-ps N] [--period-ps N|auto] [--json] [--csv OUT] [--force]";
+
+function numberOption(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value <= 0)
+    throw new UsageError(`--${name}: expected a positive number, got "${text}"`);
+  return value;
+}
+
+function parse(argv: string[]) {
+  let parsed: ReturnType<
+    typeof parseArgs<{ options: typeof options; allowPositionals: true; strict: true; args: string[] }>
+  >;
+  const options = {
+    channels: { type: "string" },
+    "window-ns": { type: "string" },
+    "bin-ps": { type: "string" },
+    "period-ps": { type: "string" },
+    json: { type: "boolean" },
+    csv: { type: "string" },
+    force: { type: "boolean" },
+  } as const;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1)
+    throw new UsageError(
+      positionals.length === 0 ? "no FILE given" : `one FILE at a time, got ${positionals.length}`,
+    );
+  let channels: [number, number] | undefined;
+  if (values.channels !== undefined) {
+    const parts = values.channels.split(",");
+    const numbers = parts.map((p) => Number(p.trim()));
+    if (
+      parts.length !== 2 ||
+      numbers.some((n) => !Number.isInteger(n) || n < 0 || n > 63) ||
+      numbers[0] === numbers[1]
+    )
+      throw new UsageError(
+        `--channels: expected two different channel numbers 0–63 as A,B, got "${values.channels}"`,
+      );
+    channels = [numbers[0]!, numbers[1]!];
+  }
+  const windowPs = Math.round(numberOption("window-ns", values["window-ns"], 100) * 1000);
+  const binPs = numberOption("bin-ps", values["bin-ps"], 16);
+  const period = values["period-ps"];
+  const periodPs =
+    period === undefined || period === "auto" ? ("auto" as const) : numberOption("period-ps", period, 0);
+  return {
+    file: positionals[0]!,
+    channels,
+    windowPs,
+    binPs,
+    periodPs,
+    json: values.json ?? false,
+    csv: values.csv,
+    force: values.force ?? false,
+  };
+}
+
+/** Runs the command; resolves with the exit status. */
+export async function analyzeCommand(argv: string[]): Promise<number> {
+  try {
+    const args = parse(argv);
+    const tty = process.stderr.isTTY;
+    const analysis = await analyzeFile(args.file, {
+      ...(args.channels ? { channels: args.channels } : {}),
+      windowPs: args.windowPs,
+      binPs: args.binPs,
+      periodPs: args.periodPs,
+      force: args.force,
+      ...(tty
+        ? { progress: (f: number) => process.stderr.write(`\rreading ${(100 * f).toFixed(0).padStart(3)} %`) }
+        : {}),
+    });
+    if (tty) process.stderr.write("\r              \r");
+    if (args.csv) writeFileSync(args.csv, analysisCsv(analysis.histogram));
+    process.stdout.write(args.json ? `${JSON.stringify(analysisJson(analysis))}\n` : analysisText(analysis));
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`photon-bench analyze: ${err.message}\n${ANALYZE_USAGE}\n`);
+      return 2;
+    }
+    if (err instanceof TimeTagFileError) {
+      process.stderr.write(
+        `photon-bench analyze: ${err.message}${err.contradiction ? " (--force analyses it anyway)" : ""}\n`,
+      );
+      return 3;
+    }
+    if (err instanceof RangeError) {
+      process.stderr.write(`photon-bench analyze: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
