@@ -3,7 +3,8 @@
  * every pair with −W ≤ τ < W is counted once, streaming over time-ordered chunks with nothing lost
  * or counted twice at chunk boundaries. Each event looks back only: an A event pairs with the B
  * events of the last W (τ ≤ 0), a B event with the A events of the last W (τ ≥ 0), so each pair is
- * seen by its later event alone. Times and bins are integer picoseconds.
+ * seen by its later event alone. Times and bins are integer picoseconds; a bin index is
+ * (τ + W) / bin truncated, exact for these non-negative integers below 2^31 bins.
  */
 
 /** A growable queue of times, oldest first, for the last window of one channel. */
@@ -24,7 +25,7 @@ class TimeWindow {
     this.times[this.tail++] = t;
   }
 
-  /** Drops times ≤ `limit` (or < `limit` when `strict` is false). */
+  /** Drops times ≤ `limit` when `inclusive`, else times < `limit`. */
   dropUntil(limit: number, inclusive: boolean): void {
     const times = this.times;
     let h = this.head;
@@ -103,13 +104,13 @@ export class CrossCorrelator {
         this.singlesA++;
         b.dropUntil(t - w, false); // keep tB ≥ tA − W
         const times = b.buffer;
-        for (let j = b.start; j < b.end; j++) counts[Math.floor((times[j]! - t + w) / bin)]!++;
+        for (let j = b.start; j < b.end; j++) counts[((times[j]! - t + w) / bin) | 0]!++;
         a.push(t);
       } else {
         this.singlesB++;
         a.dropUntil(t - w, true); // keep tA > tB − W
         const times = a.buffer;
-        for (let j = a.start; j < a.end; j++) counts[Math.floor((t - times[j]! + w) / bin)]!++;
+        for (let j = a.start; j < a.end; j++) counts[((t - times[j]! + w) / bin) | 0]!++;
         b.push(t);
       }
     }

@@ -97,6 +97,7 @@ export class PtuDecoder {
   ) {}
 
   decode(words: Uint32Array): DecodedChunk {
+    if (this.type.layout === "generic" && this.type.mode === "T2") return this.decodeGenericT2(words);
     const n = words.length;
     const channels = new Uint8Array(n);
     const timesPs = new Float64Array(n);
@@ -173,5 +174,49 @@ export class PtuDecoder {
       timesPs: timesPs.subarray(0, out),
       ...(dtimesPs ? { dtimesPs: dtimesPs.subarray(0, out) } : {}),
     };
+  }
+
+  /**
+   * The common case (HydraHarp, TimeHarp 260, MultiHarp, PicoHarp 330 in T2), as one tight loop:
+   * a record below 2^31 is a photon; everything else takes the slow branch.
+   */
+  private decodeGenericT2(words: Uint32Array): DecodedChunk {
+    const n = words.length;
+    const channels = new Uint8Array(n);
+    const timesPs = new Float64Array(n);
+    const counts = new Float64Array(64);
+    const c = this.counters;
+    const unit = this.unitPs;
+    const wrap = this.type.singleWrap ? 33_552_000 : 33_554_432;
+    const single = this.type.singleWrap;
+    let ofl = this.overflowUnits;
+    let out = 0;
+    for (let i = 0; i < n; i++) {
+      const w = words[i]!;
+      if (w < 0x80000000) {
+        const channel = w >>> 25;
+        timesPs[out] = (ofl + (w & 0x1ffffff)) * unit;
+        channels[out++] = channel;
+        counts[channel]!++;
+        continue;
+      }
+      const channel = (w >>> 25) & 0x3f;
+      if (channel === 0x3f) {
+        const count = w & 0x1ffffff;
+        const wraps = single || count === 0 ? 1 : count;
+        ofl += wrap * wraps;
+        c.overflowRecords++;
+        c.overflows += wraps;
+      } else if (channel === 0) {
+        timesPs[out] = (ofl + (w & 0x1ffffff)) * unit;
+        channels[out++] = SYNC_CHANNEL;
+        c.syncs++;
+      } else c.markers++;
+    }
+    this.overflowUnits = ofl;
+    for (let ch = 0; ch < 64; ch++) if (counts[ch]! > 0) c.photons[ch] = (c.photons[ch] ?? 0) + counts[ch]!;
+    c.records += n;
+    if (out > 0) c.lastTimePs = timesPs[out - 1]!;
+    return { channels: channels.subarray(0, out), timesPs: timesPs.subarray(0, out) };
   }
 }
