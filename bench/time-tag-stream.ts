@@ -5,7 +5,7 @@
  * Run with `make bench`; machines are shared and noisy, so compare ratios, not seconds.
  */
 import { encodeFrame, FRAME_MAX_RECORDS, TagFrameDecoder } from "../hal/devices/tagger-frames.js";
-import { TagGenerator } from "../sim/photons.js";
+import { pulsedSource, TagGenerator } from "../sim/photons.js";
 import { Rng } from "../sim/random.js";
 
 function best(runs: number, work: () => number): { seconds: number; items: number } {
@@ -76,22 +76,16 @@ console.log(
 );
 
 // The default simulated bench: 80 MHz, two SNSPDs at ~60 kcps each, 80 kHz of sync.
-const source = {
-  pulsing: true,
-  periodPs: 12_500,
+const source = pulsedSource({
   photonsPerPulse: 0.316,
   g2Zero: 0.02,
   transmission: 0.006,
-  lifetimePs: 600,
-  jitterFwhmPs: 35,
-  deadTimePs: 40_000,
   detectors: [
     { channel: 1, efficiency: 0.84, darkCps: 30, delayPs: 0 },
     { channel: 2, efficiency: 0.84, darkCps: 30, delayPs: 23_970 },
   ],
   syncChannel: 0,
-  syncDivider: 1000,
-};
+});
 const simSeconds = 2;
 const generate = best(3, () => {
   const gen = new TagGenerator(new Rng(1));

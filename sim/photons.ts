@@ -39,6 +39,30 @@ export interface SourceState {
   syncDivider: number;
 }
 
+/**
+ * A pulsed two-detector source at 80 MHz (channels 1 and 2, SNSPD-like, no dark counts, g2(0) = 0):
+ * the starting point that tests and benchmarks override with what they vary.
+ */
+export function pulsedSource(overrides: Partial<SourceState> = {}): SourceState {
+  return {
+    pulsing: true,
+    periodPs: 12_500,
+    photonsPerPulse: 0.5,
+    g2Zero: 0,
+    transmission: 0.01,
+    lifetimePs: 600,
+    jitterFwhmPs: 35,
+    deadTimePs: 40_000,
+    detectors: [
+      { channel: 1, efficiency: 0.85, darkCps: 0, delayPs: 0 },
+      { channel: 2, efficiency: 0.85, darkCps: 0, delayPs: 0 },
+    ],
+    syncChannel: undefined,
+    syncDivider: 1000,
+    ...overrides,
+  };
+}
+
 /** Latency of every detection after its pulse, so jitter never puts a tag before its pulse. */
 export const DETECTION_LATENCY_PS = 5000;
 const FWHM_PER_SIGMA = 2 * Math.sqrt(2 * Math.LN2);

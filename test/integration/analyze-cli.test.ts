@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { TagGenerator } from "../../sim/photons.js";
+import { pulsedSource, TagGenerator } from "../../sim/photons.js";
 import { Rng } from "../../sim/random.js";
 import { spawnAgent } from "../helpers/processes.js";
 import { writePtu } from "../helpers/ptu-synth.js";
@@ -75,22 +75,21 @@ describe("photon-bench analyze", () => {
 
     const liar = join(dir, "liar.ptu");
     // A simulated source (g2(0) = 0.1 at 80 MHz), written as HydraHarp V2 T2 with a lying record count.
-    const tags = new TagGenerator(new Rng(8)).generate(0, 0.02e12, {
-      pulsing: true,
-      periodPs: 12_500,
-      photonsPerPulse: 0.5,
-      g2Zero: 0.1,
-      transmission: 0.2,
-      lifetimePs: 500,
-      jitterFwhmPs: 50,
-      deadTimePs: 0,
-      detectors: [
-        { channel: 0, efficiency: 1, darkCps: 0, delayPs: 0 },
-        { channel: 1, efficiency: 1, darkCps: 0, delayPs: 0 },
-      ],
-      syncChannel: undefined,
-      syncDivider: 1,
-    });
+    const tags = new TagGenerator(new Rng(8)).generate(
+      0,
+      0.02e12,
+      pulsedSource({
+        g2Zero: 0.1,
+        transmission: 0.2,
+        lifetimePs: 500,
+        jitterFwhmPs: 50,
+        deadTimePs: 0,
+        detectors: [
+          { channel: 0, efficiency: 1, darkCps: 0, delayPs: 0 },
+          { channel: 1, efficiency: 1, darkCps: 0, delayPs: 0 },
+        ],
+      }),
+    );
     const events = [...tags.timesPs].map((time, i) => ({ channel: tags.channels[i]!, time }));
     const records = writePtu(
       liar,

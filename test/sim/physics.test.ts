@@ -6,27 +6,9 @@
 import { describe, expect, it } from "vitest";
 import { SimBench } from "../../sim/bench.js";
 import { PiezoAxisModel, relativeOverlap } from "../../sim/optics.js";
-import { type SourceState, TagGenerator } from "../../sim/photons.js";
+import { pulsedSource, TagGenerator } from "../../sim/photons.js";
 import { Rng } from "../../sim/random.js";
 import { simConfig } from "../helpers/bench-config.js";
-
-const source = (over: Partial<SourceState>): SourceState => ({
-  pulsing: true,
-  periodPs: 12_500,
-  photonsPerPulse: 0.5,
-  g2Zero: 0,
-  transmission: 0.01,
-  lifetimePs: 600,
-  jitterFwhmPs: 35,
-  deadTimePs: 40_000,
-  detectors: [
-    { channel: 1, efficiency: 0.85, darkCps: 0, delayPs: 0 },
-    { channel: 2, efficiency: 0.85, darkCps: 0, delayPs: 0 },
-  ],
-  syncChannel: undefined,
-  syncDivider: 1000,
-  ...over,
-});
 
 const timesOf = (batch: { channels: Uint8Array; timesPs: Float64Array }, channel: number) =>
   [...batch.timesPs].filter((_, i) => batch.channels[i] === channel);
@@ -66,7 +48,7 @@ describe("fibre coupling", () => {
 
 describe("photon counting", () => {
   it("counts at f·μ·T·½·η per detector, corrected for dead time as n/(1+nτ)", () => {
-    const s = source({});
+    const s = pulsedSource({});
     const batch = new TagGenerator(new Rng(7)).generate(0, 2e12, s);
     const n = 80e6 * 0.5 * 0.01 * 0.5 * 0.85; // 170 kcps incident on each detector
     const expected = n / (1 + n * 40e-9);
@@ -77,7 +59,7 @@ describe("photon counting", () => {
   });
 
   it("gives Poissonian counts: variance/mean of counts in 1 ms windows is 1 within 3 standard errors", () => {
-    const s = source({ deadTimePs: 0 });
+    const s = pulsedSource({ deadTimePs: 0 });
     const windows = 2000;
     const counts = new Array<number>(windows).fill(0);
     const batch = new TagGenerator(new Rng(11)).generate(0, windows * 1e9, s);
@@ -91,7 +73,7 @@ describe("photon counting", () => {
   });
 
   it("caps the count rate with its dead time: 100 Mcps of dark counts at τ = 40 ns give 20 Mcps, no gap below τ", () => {
-    const s = source({
+    const s = pulsedSource({
       pulsing: false,
       detectors: [{ channel: 1, efficiency: 0, darkCps: 1e8, delayPs: 0 }],
     });
@@ -108,7 +90,7 @@ describe("photon counting", () => {
     const g = 0.3;
     const mu = 0.5;
     const q = 0.5 * 0.2; // per photon and detector: ½ splitter × transmission 0.2 × efficiency 1
-    const s = source({
+    const s = pulsedSource({
       g2Zero: g,
       photonsPerPulse: mu,
       transmission: 0.2,
@@ -144,7 +126,7 @@ describe("photon counting", () => {
   });
 
   it("is reproducible: the same seed gives the same tags, another seed different ones", () => {
-    const s = source({ g2Zero: 0.02 });
+    const s = pulsedSource({ g2Zero: 0.02 });
     const one = new TagGenerator(new Rng(42)).generate(0, 1e10, s);
     const two = new TagGenerator(new Rng(42)).generate(0, 1e10, s);
     const other = new TagGenerator(new Rng(43)).generate(0, 1e10, s);
@@ -154,7 +136,7 @@ describe("photon counting", () => {
   });
 
   it("emits every tag inside its chunk and in time order, with none lost at chunk boundaries", () => {
-    const s = source({ deadTimePs: 0, jitterFwhmPs: 500 });
+    const s = pulsedSource({ deadTimePs: 0, jitterFwhmPs: 500 });
     const whole = new TagGenerator(new Rng(9)).generate(0, 4e9, s);
     const chunked = new TagGenerator(new Rng(9));
     const parts = [0, 1e9, 2e9, 3e9].map((t0) => ({ t0, batch: chunked.generate(t0, t0 + 1e9, s) }));

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CrossCorrelator, normalise, rebin } from "../../../agent/correlation/cross-correlation.js";
 import { pulsedG2 } from "../../../agent/correlation/pulsed-g2.js";
 import { PtuFile } from "../../../agent/correlation/readers/ptu-file.js";
-import { TagGenerator } from "../../../sim/photons.js";
+import { pulsedSource, TagGenerator } from "../../../sim/photons.js";
 import { Rng } from "../../../sim/random.js";
 
 /** Every pair with −W ≤ tB − tA < W, by the obvious double loop: the reference the streaming code must equal. */
@@ -81,22 +81,20 @@ describe("cross-correlation by exact pair counting", () => {
 
 describe("pulsed g2(0)", () => {
   it("finds the simulated emitter's g2(0) = 0.3 (μ = 0.5, 80 MHz) with the period found from the data", () => {
-    const tags = new TagGenerator(new Rng(5)).generate(0, 0.1e12, {
-      pulsing: true,
-      periodPs: 12_500,
-      photonsPerPulse: 0.5,
-      g2Zero: 0.3,
-      transmission: 0.2,
-      lifetimePs: 600,
-      jitterFwhmPs: 50,
-      deadTimePs: 0,
-      detectors: [
-        { channel: 1, efficiency: 1, darkCps: 0, delayPs: 0 },
-        { channel: 2, efficiency: 1, darkCps: 0, delayPs: 7_000 },
-      ],
-      syncChannel: undefined,
-      syncDivider: 1,
-    });
+    const tags = new TagGenerator(new Rng(5)).generate(
+      0,
+      0.1e12,
+      pulsedSource({
+        g2Zero: 0.3,
+        transmission: 0.2,
+        jitterFwhmPs: 50,
+        deadTimePs: 0,
+        detectors: [
+          { channel: 1, efficiency: 1, darkCps: 0, delayPs: 0 },
+          { channel: 2, efficiency: 1, darkCps: 0, delayPs: 7_000 },
+        ],
+      }),
+    );
     const c = new CrossCorrelator(1, 2, 300_000, 10);
     c.push(tags.channels, tags.timesPs);
     const g2 = pulsedG2(c.histogram(), { periodPs: "auto" });
