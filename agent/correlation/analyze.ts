@@ -5,7 +5,7 @@
  * or coarser only to stay under FINE_BINS_MAX) so peak areas are exact; `binPs` is for display.
  */
 import { type CorrelationHistogram, CrossCorrelator, rebin } from "./cross-correlation.js";
-import { findPeakGrid, type PulsedG2, pulsedG2 } from "./pulsed-g2.js";
+import { findPeakGrid, holdsEnoughPeriods, type PulsedG2, peakModulation, pulsedG2 } from "./pulsed-g2.js";
 import { PtuFile } from "./readers/ptu-file.js";
 
 export interface AnalyzeOptions {
@@ -135,7 +135,10 @@ function channelsG2(
     throw new UsageError(
       `no coincidences between channels ${channels.join(" and ")} within ±${h.windowPs} ps`,
     );
-  if (periodPs !== "auto" || isPulsed(h)) return { channels, ...pulsedG2(h, { periodPs }) };
+  if (periodPs !== "auto") return { channels, ...pulsedG2(h, { periodPs }) };
+  const grid = findPeakGrid(h, "auto");
+  if (holdsEnoughPeriods(h, grid.periodPs) && peakModulation(h, grid) > PULSED_MODULATION)
+    return { channels, ...pulsedG2(h, { periodPs: "auto", grid }) };
   // CW: the bin at τ = 0 against the uncorrelated level N_A·N_B·Δτ/T (no background correction yet).
   const zero = Math.floor(h.windowPs / h.binPs);
   const expectedPerBin = (h.singles[0] * h.singles[1] * h.binPs) / h.spanPs;
@@ -147,24 +150,4 @@ function channelsG2(
     g2Zero: counts / expectedPerBin,
     g2ZeroError: Math.sqrt(Math.max(counts, 1)) / expectedPerBin,
   };
-}
-
-function isPulsed(h: CorrelationHistogram): boolean {
-  let grid: { periodPs: number; phasePs: number };
-  try {
-    grid = findPeakGrid(h, "auto");
-  } catch {
-    return false;
-  }
-  if (!(grid.periodPs > 0) || grid.periodPs * 5 > 2 * h.windowPs) return false;
-  const slots = 16;
-  const folded = new Float64Array(slots);
-  for (let i = 0; i < h.counts.length; i++) {
-    const t = -h.windowPs + (i + 0.5) * h.binPs - grid.phasePs;
-    const phase = (((t % grid.periodPs) + grid.periodPs) % grid.periodPs) / grid.periodPs;
-    folded[Math.floor(phase * slots) % slots]! += h.counts[i]!;
-  }
-  const max = Math.max(...folded);
-  const min = Math.min(...folded);
-  return max + min > 0 && (max - min) / (max + min) > PULSED_MODULATION;
 }

@@ -15,6 +15,14 @@ export interface PulsedG2Options {
   zeroDelayPs?: number | "auto";
   /** Side peaks on each side of the zero-delay peak (fewer if the window is too short). */
   sidePeaksPerSide?: number;
+  /** The peak grid when the caller has already found it (findPeakGrid), so it is not searched twice. */
+  grid?: PeakGrid;
+}
+
+export interface PeakGrid {
+  periodPs: number;
+  /** A peak centre modulo the period, ps. */
+  phasePs: number;
 }
 
 export interface PulsedG2 {
@@ -78,19 +86,10 @@ function fitPeaks(h: CorrelationHistogram, periodPs: number, phasePs: number, li
   let skc = 0;
   for (let k = Math.ceil((-h.windowPs - phasePs) / periodPs); phasePs + k * periodPs <= h.windowPs; k++) {
     const centre = phasePs + k * periodPs;
-    const lo = centre - periodPs / 2;
-    const hi = centre + periodPs / 2;
-    if (lo < -h.windowPs || hi > h.windowPs || Math.abs(centre) > limitPs) continue;
-    let area = 0;
-    let moment = 0;
-    const last = Math.min(h.counts.length - 1, Math.ceil((hi + h.windowPs) / h.binPs));
-    for (let i = Math.max(0, Math.floor((lo + h.windowPs) / h.binPs)); i <= last; i++) {
-      const t = binCentre(h, i);
-      if (t < lo || t >= hi) continue;
-      area += h.counts[i]!;
-      moment += h.counts[i]! * t;
-    }
-    if (area === 0) continue;
+    if (Math.abs(centre) > limitPs) continue;
+    const peak = peakMoments(h, centre, periodPs);
+    if (!peak || peak.area === 0) continue;
+    const { area, moment } = peak;
     const c = moment / area;
     sw += area;
     sk += area * k;
@@ -107,10 +106,7 @@ function fitPeaks(h: CorrelationHistogram, periodPs: number, phasePs: number, li
  * The grid the peaks sit on: period and phase (a peak centre modulo the period), ps. Fitted first
  * near τ = 0 and then outwards, so a coarse period's error cannot add up across many peaks.
  */
-export function findPeakGrid(
-  h: CorrelationHistogram,
-  periodPs: number | "auto",
-): { periodPs: number; phasePs: number } {
+export function findPeakGrid(h: CorrelationHistogram, periodPs: number | "auto"): PeakGrid {
   let p = periodPs === "auto" ? coarsePeriodPs(h) : periodPs;
   let phase = peakPhasePs(h, p, 4 * p);
   for (const limit of [4 * p, 16 * p, Number.POSITIVE_INFINITY]) {
@@ -126,29 +122,62 @@ export function findPeakGrid(
 /** τ of bin i's centre, ps. */
 const binCentre = (h: CorrelationHistogram, i: number) => -h.windowPs + (i + 0.5) * h.binPs;
 
-function peakArea(h: CorrelationHistogram, centrePs: number, periodPs: number): number | undefined {
+/** Sum of counts, and of counts × τ, over the bins centred within ±period/2 of `centrePs`; undefined if not wholly inside the histogram. */
+function peakMoments(h: CorrelationHistogram, centrePs: number, periodPs: number) {
   const lo = centrePs - periodPs / 2;
   const hi = centrePs + periodPs / 2;
-  if (lo < -h.windowPs || hi > h.windowPs) return undefined; // not wholly inside the histogram
+  if (lo < -h.windowPs || hi > h.windowPs) return undefined;
   let area = 0;
+  let moment = 0;
   const first = Math.max(0, Math.floor((lo + h.windowPs) / h.binPs));
   const last = Math.min(h.counts.length - 1, Math.ceil((hi + h.windowPs) / h.binPs));
   for (let i = first; i <= last; i++) {
     const t = binCentre(h, i);
-    if (t >= lo && t < hi) area += h.counts[i]!;
+    if (t < lo || t >= hi) continue;
+    area += h.counts[i]!;
+    moment += h.counts[i]! * t;
   }
-  return area;
+  return { area, moment };
+}
+
+/** The histogram folded on the period into `slots`, τ measured from `offsetPs`, bins with |τ| ≤ limit only. */
+function foldOnPeriod(
+  h: CorrelationHistogram,
+  periodPs: number,
+  slots: number,
+  offsetPs = 0,
+  limitPs = Number.POSITIVE_INFINITY,
+): Float64Array {
+  const folded = new Float64Array(slots);
+  for (let i = 0; i < h.counts.length; i++) {
+    const tau = binCentre(h, i);
+    if (Math.abs(tau) > limitPs) continue;
+    const phase = ((((tau - offsetPs) % periodPs) + periodPs) % periodPs) / periodPs;
+    folded[Math.floor(phase * slots) % slots]! += h.counts[i]!;
+  }
+  return folded;
+}
+
+/** Whether the ±window holds enough periods for peaks (and side peaks) to mean anything. */
+export function holdsEnoughPeriods(h: CorrelationHistogram, periodPs: number): boolean {
+  return periodPs > 0 && periodPs * MIN_PERIODS <= 2 * h.windowPs;
+}
+
+/**
+ * How strongly the histogram is modulated at the grid's period: (max − min)/(max + min) of the
+ * histogram folded into 16 slots from a peak centre. Near 1 for a pulsed source, near 0 for CW.
+ */
+export function peakModulation(h: CorrelationHistogram, grid: PeakGrid): number {
+  const folded = foldOnPeriod(h, grid.periodPs, 16, grid.phasePs);
+  const max = Math.max(...folded);
+  const min = Math.min(...folded);
+  return max + min > 0 ? (max - min) / (max + min) : 0;
 }
 
 /** Where the peaks sit modulo the period: the circular mean of the histogram folded on it, |τ| ≤ limit. */
 function peakPhasePs(h: CorrelationHistogram, periodPs: number, limitPs: number): number {
   const slots = Math.max(8, Math.round(periodPs / h.binPs));
-  const folded = new Float64Array(slots);
-  for (let i = 0; i < h.counts.length; i++) {
-    if (Math.abs(binCentre(h, i)) > limitPs) continue;
-    const phase = (((binCentre(h, i) % periodPs) + periodPs) % periodPs) / periodPs;
-    folded[Math.floor(phase * slots) % slots]! += h.counts[i]!;
-  }
+  const folded = foldOnPeriod(h, periodPs, slots, 0, limitPs);
   // Centre of mass on the circle around the maximum slot, so the phase is not quantised to a slot.
   let sumX = 0;
   let sumY = 0;
@@ -164,8 +193,8 @@ function peakPhasePs(h: CorrelationHistogram, periodPs: number, limitPs: number)
 export function pulsedG2(h: CorrelationHistogram, options: PulsedG2Options): PulsedG2 {
   if (options.periodPs !== "auto" && !(options.periodPs > 0))
     throw new RangeError(`period ${options.periodPs} ps`);
-  const { periodPs, phasePs: phase } = findPeakGrid(h, options.periodPs);
-  if (!(periodPs > 0) || periodPs * MIN_PERIODS > 2 * h.windowPs)
+  const { periodPs, phasePs: phase } = options.grid ?? findPeakGrid(h, options.periodPs);
+  if (!holdsEnoughPeriods(h, periodPs))
     throw new RangeError(
       `period ${periodPs} ps: the ±${h.windowPs} ps window must hold at least ${MIN_PERIODS} periods`,
     );
@@ -173,8 +202,8 @@ export function pulsedG2(h: CorrelationHistogram, options: PulsedG2Options): Pul
   for (let k = Math.ceil((-h.windowPs - phase) / periodPs); ; k++) {
     const centrePs = phase + k * periodPs;
     if (centrePs > h.windowPs) break;
-    const area = peakArea(h, centrePs, periodPs);
-    if (area !== undefined) peaks.push({ centrePs, area });
+    const peak = peakMoments(h, centrePs, periodPs);
+    if (peak) peaks.push({ centrePs, area: peak.area });
   }
   let zeroIndex: number;
   const wanted = options.zeroDelayPs ?? "auto";
