@@ -13,8 +13,6 @@ export class ReopeningSerialLink implements SerialLink {
   private closedByUs = false;
   private readonly listeners = new Map<(bytes: Uint8Array) => void, () => void>();
   private strayOfClosedLinks = 0;
-  /** How many times a port was (re)opened. */
-  opens = 0;
 
   constructor(
     private readonly device: string,
@@ -40,7 +38,6 @@ export class ReopeningSerialLink implements SerialLink {
       .then((link) => {
         this.strayOfClosedLinks += this.current?.strayBytes ?? 0;
         this.current = link;
-        this.opens++;
         for (const listener of this.listeners.keys()) this.listeners.set(listener, link.onData(listener));
         return link;
       })
@@ -48,11 +45,6 @@ export class ReopeningSerialLink implements SerialLink {
         this.opening = undefined;
       });
     return this.opening;
-  }
-
-  /** Opens the port now, if it is not open; rejects with the open's error. */
-  async ensureOpen(): Promise<void> {
-    await this.link();
   }
 
   async query(line: string, options?: RequestOptions): Promise<string> {

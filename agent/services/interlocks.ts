@@ -100,10 +100,6 @@ export class InterlockService implements TelemetrySource {
     for (const unwatch of this.unwatch.splice(0)) unwatch();
   }
 
-  isTripped(ruleName: string): boolean {
-    return this.rules.find((r) => r.rule.name === ruleName)?.tripped ?? false;
-  }
-
   /** One evaluation of every rule. Overlapping calls (an edge during a tick) run once more after. */
   async tick(): Promise<void> {
     if (this.busy) {

@@ -12,8 +12,6 @@ export class TaggerTwin implements LineInstrument {
   private unwatch: (() => void) | undefined;
   private frameEndS = 0;
   private sequence = 0;
-  /** Tags the sim produced, for tests that compare what arrived with what was sent. */
-  sentTags = 0;
 
   constructor(
     private readonly bench: SimBench,
@@ -77,7 +75,6 @@ export class TaggerTwin implements LineInstrument {
             timesPs,
           }),
         );
-        this.sentTags += end - start;
         if (last) break;
       }
       this.frameEndS = t1;

@@ -17,6 +17,13 @@ import { TimeTagFileError } from "./errors.js";
 
 export const SYNC_CHANNEL = 64;
 
+/** Time units added per overflow, by layout (the wrap of each record's time field). */
+const PICOHARP_T2_WRAP = 210_698_240;
+const PICOHARP_T3_WRAP = 65_536;
+const HYDRAHARP_V1_T2_WRAP = 33_552_000;
+const GENERIC_T2_WRAP = 33_554_432; // 2^25
+const GENERIC_T3_WRAP = 1024; // 2^10 syncs
+
 export type Layout = "picoharp" | "generic";
 export interface RecordType {
   code: number;
@@ -114,29 +121,21 @@ export class PtuDecoder {
     for (let i = 0; i < n; i++) {
       const w = words[i]!;
       let channel: number;
-      let time: number; // T2: time units; T3: nsync
+      let time: number; // PicoHarp T2: time units; T3: nsync
       let dtime = 0;
       if (generic) {
-        const special = w >>> 31;
+        // T3 only here: generic T2 takes decodeGenericT2. The sync is implicit in T3 (nsync).
         channel = (w >>> 25) & 0x3f;
-        if (t3) {
-          dtime = (w >>> 10) & 0x7fff;
-          time = w & 0x3ff;
-        } else time = w & 0x1ffffff;
-        if (special) {
+        dtime = (w >>> 10) & 0x7fff;
+        time = w & 0x3ff;
+        if (w >>> 31) {
           if (channel === 0x3f) {
             const wraps = single || time === 0 ? 1 : time;
-            ofl += (t3 ? 1024 : single ? 33_552_000 : 33_554_432) * wraps;
+            ofl += GENERIC_T3_WRAP * wraps;
             c.overflowRecords++;
             c.overflows += wraps;
-            continue;
-          }
-          if (channel !== 0 || t3) {
-            c.markers++;
-            continue;
-          }
-          channel = SYNC_CHANNEL;
-          c.syncs++;
+          } else c.markers++;
+          continue;
         }
       } else {
         channel = w >>> 28;
@@ -147,7 +146,7 @@ export class PtuDecoder {
         if (channel === 0xf) {
           const markers = t3 ? dtime : time & 0xf;
           if (markers === 0) {
-            ofl += t3 ? 65_536 : 210_698_240;
+            ofl += t3 ? PICOHARP_T3_WRAP : PICOHARP_T2_WRAP;
             c.overflowRecords++;
             c.overflows++;
           } else c.markers++;
@@ -162,7 +161,7 @@ export class PtuDecoder {
         if (dtime > maxDtime) maxDtime = dtime;
       } else timesPs[out] = (ofl + time) * unit;
       channels[out] = channel;
-      if (channel !== SYNC_CHANNEL) photons[channel] = (photons[channel] ?? 0) + 1;
+      photons[channel] = (photons[channel] ?? 0) + 1;
       out++;
     }
     this.overflowUnits = ofl;
@@ -187,7 +186,7 @@ export class PtuDecoder {
     const counts = new Float64Array(64);
     const c = this.counters;
     const unit = this.unitPs;
-    const wrap = this.type.singleWrap ? 33_552_000 : 33_554_432;
+    const wrap = this.type.singleWrap ? HYDRAHARP_V1_T2_WRAP : GENERIC_T2_WRAP;
     const single = this.type.singleWrap;
     let ofl = this.overflowUnits;
     let out = 0;
