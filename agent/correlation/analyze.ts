@@ -6,7 +6,7 @@
  */
 import { type CorrelationHistogram, CrossCorrelator, rebin } from "./cross-correlation.js";
 import { findPeakGrid, holdsEnoughPeriods, type PulsedG2, peakModulation, pulsedG2 } from "./pulsed-g2.js";
-import { PtuFile } from "./readers/ptu-file.js";
+import { openTimeTagFile } from "./readers/open.js";
 
 export interface AnalyzeOptions {
   channels?: [number, number];
@@ -61,15 +61,15 @@ export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Anal
     throw new UsageError(`--bin-ps: expected a positive whole number, got ${o.binPs}`);
   if ((2 * o.windowPs) % o.binPs !== 0)
     throw new UsageError(`--bin-ps ${o.binPs} does not divide the ±${o.windowPs} ps window`);
-  const ptu = await PtuFile.open(file, { force: o.force });
-  const records = ptu.info.records;
+  const tags = await openTimeTagFile(file, { force: o.force });
+  const records = tags.info.records;
   const report = (done: number) => o.progress?.(records > 0 ? done / records : 1);
 
   let channels = o.channels;
   let counted: number[] | undefined;
   if (!channels) {
-    for await (const _ of ptu.chunks()) report(ptu.counters!.records / 2);
-    counted = ptu.counters!.photons;
+    for await (const _ of tags.chunks()) report(tags.counters!.records / 2);
+    counted = tags.counters!.photons;
     const ranked = counted
       .map((n, ch) => [ch, n ?? 0] as const)
       .filter(([, n]) => n > 0)
@@ -85,16 +85,16 @@ export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Anal
   const correlator = new CrossCorrelator(channels[0], channels[1], o.windowPs, fine);
   let first: number | undefined;
   let last = 0;
-  for await (const chunk of ptu.chunks()) {
+  for await (const chunk of tags.chunks()) {
     correlator.push(chunk.channels, chunk.timesPs);
     if (chunk.timesPs.length > 0) {
       first ??= chunk.timesPs[0]!;
       last = chunk.timesPs[chunk.timesPs.length - 1]!;
     }
-    const read = ptu.counters!.records;
+    const read = tags.counters!.records;
     report(counted ? records / 2 + read / 2 : read);
   }
-  const counters = ptu.counters!;
+  const counters = tags.counters!;
   const durationS = first === undefined ? 0 : (last - first) / 1e12;
   const photons: Record<string, number> = {};
   const ratesCps: Record<string, number> = {};
@@ -112,15 +112,17 @@ export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Anal
   const g2 = channelsG2(histogram, o.periodPs, channels);
   return {
     file,
-    format: ptu.info.format,
-    recordType: ptu.info.recordType,
+    format: tags.info.format,
+    recordType: tags.info.recordType,
     records,
     durationS,
     photons,
     ratesCps,
-    ...(ptu.info.mode === "T3" && ptu.info.syncPeriodPs ? { syncRateHz: 1e12 / ptu.info.syncPeriodPs } : {}),
+    ...(tags.info.mode === "T3" && tags.info.syncPeriodPs
+      ? { syncRateHz: 1e12 / tags.info.syncPeriodPs }
+      : {}),
     ...(counters.syncs > 0 ? { syncRateHz: counters.syncs / durationS } : {}),
-    warnings: ptu.warnings,
+    warnings: tags.warnings,
     g2,
     histogram: rebin(histogram, o.binPs / fine),
   };
@@ -137,8 +139,14 @@ function channelsG2(
     );
   if (periodPs !== "auto") return { channels, ...pulsedG2(h, { periodPs }) };
   const grid = findPeakGrid(h, "auto");
-  if (holdsEnoughPeriods(h, grid.periodPs) && peakModulation(h, grid) > PULSED_MODULATION)
-    return { channels, ...pulsedG2(h, { periodPs: "auto", grid }) };
+  if (holdsEnoughPeriods(h, grid.periodPs) && peakModulation(h, grid) > PULSED_MODULATION) {
+    try {
+      return { channels, ...pulsedG2(h, { periodPs: "auto", grid }) };
+    } catch (err) {
+      // A lone peak (a fixed delay) is modulated but is no train of peaks: fall through to CW.
+      if (!(err instanceof RangeError)) throw err;
+    }
+  }
   // CW: the bin at τ = 0 against the uncorrelated level N_A·N_B·Δτ/T (no background correction yet).
   const zero = Math.floor(h.windowPs / h.binPs);
   const expectedPerBin = (h.singles[0] * h.singles[1] * h.binPs) / h.spanPs;

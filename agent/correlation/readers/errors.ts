@@ -14,3 +14,6 @@ export class TimeTagFileError extends Error {
     this.name = "TimeTagFileError";
   }
 }
+
+/** A record the decoder cannot make sense of; the file reader names the file and turns it into a TimeTagFileError. */
+export class RecordError extends Error {}

@@ -1,5 +1,6 @@
 /**
- * Streams a PTU file in fixed-size chunks (constant memory whatever the file size) and checks it
+ * Streams a PTU file (or a legacy PicoHarp .pt2/.pt3, whose header is mapped onto the PTU tags and
+ * whose records are PTU's PicoHarp 300 records) in fixed-size chunks (constant memory whatever the file size) and checks it
  * against itself: magic, record type, 32-bit records, the declared record count against the file
  * size, and — once read — the data against the header (T3 dtimes beyond the sync period, a span
  * longer than the declared acquisition time). A contradiction is an error unless `force`, then a
@@ -7,7 +8,8 @@
  */
 import { open } from "node:fs/promises";
 import { endianness } from "node:os";
-import { TimeTagFileError } from "./errors.js";
+import { RecordError, TimeTagFileError } from "./errors.js";
+import { isLegacyPicoHarp, parseLegacyHeader } from "./picoharp-legacy.js";
 import { numberTag, type PtuHeader, parsePtuHeader } from "./ptu-header.js";
 import {
   type DecodeCounters,
@@ -16,31 +18,7 @@ import {
   type RecordType,
   recordType,
 } from "./ptu-records.js";
-
-export interface TimeTagFileInfo {
-  file: string;
-  format: "PTU";
-  recordType: string;
-  recordTypeCode: number;
-  mode: "T2" | "T3";
-  /** Records the file holds (checked against the header's TTResult_NumberOfRecords). */
-  records: number;
-  /** T2: one time unit; T3: one dtime unit, ps. */
-  resolutionPs: number;
-  /** T3: the sync period, ps. */
-  syncPeriodPs?: number;
-  /** As declared in the header (0 or absent when not measured). */
-  syncRateHz?: number;
-  acquisitionTimeS?: number;
-  header: PtuHeader;
-}
-
-export interface ReadOptions {
-  /** Records per chunk: 1 Mi records is 4 MiB read at a time. */
-  chunkRecords?: number;
-  /** Analyse a file that contradicts itself; the contradictions go to `warnings`. */
-  force?: boolean;
-}
+import { checkSpan, type ReadOptions, type TimeTagFile, type TimeTagFileInfo } from "./time-tag-file.js";
 
 const HEADER_PROBE_BYTES = 1 << 16;
 // Records are read as a Uint32Array over the file's bytes: PTU is little-endian, and so must the host be.
@@ -48,7 +26,7 @@ if (endianness() !== "LE") throw new Error("PTU reading assumes a little-endian 
 /** A T3 dtime may exceed the sync period a little (dead time at the end of the range); twice it is impossible. */
 const DTIME_SLACK = 2;
 
-export class PtuFile {
+export class PtuFile implements TimeTagFile {
   readonly warnings: string[] = [];
   private decoder: PtuDecoder | undefined;
 
@@ -68,7 +46,8 @@ export class PtuFile {
       for (let probe = HEADER_PROBE_BYTES; !header; probe *= 4) {
         const buffer = Buffer.alloc(Math.min(probe, size));
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-        header = parsePtuHeader(buffer.subarray(0, bytesRead), file);
+        const bytes = buffer.subarray(0, bytesRead);
+        header = isLegacyPicoHarp(bytes) ? parseLegacyHeader(bytes, file) : parsePtuHeader(bytes, file);
         if (!header && bytesRead >= size)
           throw new TimeTagFileError(file, "the header ends before Header_End: truncated file");
       }
@@ -89,7 +68,7 @@ export class PtuFile {
       const acqMs = numberTag(header, "MeasDesc_AcquisitionTime");
       const info: TimeTagFileInfo = {
         file,
-        format: "PTU",
+        format: header.tags.has("Legacy_Ident") ? (type.mode === "T2" ? "PT2" : "PT3") : "PTU",
         recordType: type.name,
         recordTypeCode: code,
         mode: type.mode,
@@ -146,7 +125,14 @@ export class PtuFile {
           );
         position += bytesRead;
         left -= bytesRead / 4;
-        yield decoder.decode(new Uint32Array(buffer.buffer, buffer.byteOffset, bytesRead / 4));
+        let chunk: DecodedChunk;
+        try {
+          chunk = decoder.decode(new Uint32Array(buffer.buffer, buffer.byteOffset, bytesRead / 4));
+        } catch (err) {
+          if (err instanceof RecordError) throw new TimeTagFileError(info.file, err.message);
+          throw err;
+        }
+        yield chunk;
       }
     } finally {
       await handle.close();
@@ -168,5 +154,6 @@ export class PtuFile {
       this.contradiction(
         `the data span ${(c.lastTimePs / 1e12).toFixed(3)} s, longer than the declared ${info.acquisitionTimeS} s acquisition: the header's time base (sync rate or resolution) is wrong`,
       );
+    checkSpan(c, this.warnings);
   }
 }

@@ -13,7 +13,7 @@
  * Output: integer picoseconds since the start of the measurement in a Float64Array; photon channels
  * 0-based (PicoHarp T3 numbers its inputs 1–4 on the wire); the sync as SYNC_CHANNEL.
  */
-import { TimeTagFileError } from "./errors.js";
+import { RecordError, TimeTagFileError } from "./errors.js";
 
 export const SYNC_CHANNEL = 64;
 
@@ -71,6 +71,10 @@ export interface DecodeCounters {
   maxDtime: number;
   /** T2/T3 time of the last record, ps. */
   lastTimePs: number;
+  /** quTAG: records that arrived after a later one and were sorted into place. */
+  reordered?: number;
+  /** Records that could not be used (forced read): too far out of order, impossible channel. */
+  dropped?: number;
 }
 
 export interface DecodedChunk {
@@ -153,7 +157,10 @@ export class PtuDecoder {
           continue;
         }
         if (t3) channel -= 1; // inputs 1–4 on the wire
-        if (channel < 0) throw new Error(`PicoHarp T3 record 0x${w.toString(16)} names input 0`);
+        if (channel < 0)
+          throw new RecordError(
+            `record ${c.records + i} (0x${w.toString(16)}) names PicoHarp input 0, which does not exist`,
+          );
       }
       if (t3) {
         timesPs[out] = Math.round((ofl + time) * this.syncPeriodPs) + dtime * unit;

@@ -1,0 +1,227 @@
+/**
+ * quTAG binary time tags (`.qutag`): a 40-byte header we do not interpret (it has no documented
+ * magic or fields we rely on), then 10-byte little-endian records — a u64 time in ps and a u16
+ * channel number, kept as the file numbers it.
+ *
+ * The quTAG writes its channels' buffers as they fill, so records are NOT globally time-sorted.
+ * They are put in order through a reorder buffer: a record is released once the file has reached
+ * `reorderWindowPs` past it, so the output is sorted whenever no record arrives more than that
+ * window late. A record later than that (older than one already released) cannot be placed: the
+ * file is refused, or with `force` the record is dropped, counted and named in `warnings`.
+ */
+import { open } from "node:fs/promises";
+import { TimeTagFileError } from "./errors.js";
+import type { DecodeCounters, DecodedChunk } from "./ptu-records.js";
+import { checkSpan, type ReadOptions, type TimeTagFile, type TimeTagFileInfo } from "./time-tag-file.js";
+
+export const QUTAG_HEADER_BYTES = 40;
+export const QUTAG_RECORD_BYTES = 10;
+/** Default reorder window: 10 ms, far beyond the quTAG's buffer flush interval. */
+const DEFAULT_REORDER_PS = 10e9;
+/** Channels a correlation can address; a quTAG has at most a few dozen inputs. */
+const MAX_CHANNEL = 63;
+
+export class QutagFile implements TimeTagFile {
+  readonly warnings: string[] = [];
+  private state: DecodeCounters | undefined;
+
+  private constructor(
+    readonly info: TimeTagFileInfo,
+    private readonly options: ReadOptions,
+  ) {}
+
+  static async open(file: string, options: ReadOptions = {}): Promise<QutagFile> {
+    const handle = await open(file, "r").catch((err: NodeJS.ErrnoException) => {
+      throw new TimeTagFileError(file, `cannot open: ${err.code ?? err.message}`);
+    });
+    const size = (await handle.stat().finally(() => handle.close())).size;
+    if (size < QUTAG_HEADER_BYTES)
+      throw new TimeTagFileError(
+        file,
+        `${size} bytes, shorter than the 40-byte quTAG header: truncated file`,
+      );
+    const dataBytes = size - QUTAG_HEADER_BYTES;
+    const qutag = new QutagFile(
+      {
+        file,
+        format: "quTAG",
+        recordType: "quTAG binary (u64 ps, u16 channel)",
+        recordTypeCode: 0,
+        mode: "T2",
+        records: Math.floor(dataBytes / QUTAG_RECORD_BYTES),
+        resolutionPs: 1,
+        header: { version: "", tags: new Map(), headerBytes: QUTAG_HEADER_BYTES },
+      },
+      options,
+    );
+    if (dataBytes % QUTAG_RECORD_BYTES !== 0)
+      qutag.contradiction(
+        `${dataBytes % QUTAG_RECORD_BYTES} stray bytes after the last whole 10-byte record`,
+      );
+    return qutag;
+  }
+
+  private contradiction(message: string): void {
+    if (!this.options.force) throw new TimeTagFileError(this.info.file, message, true);
+    this.warnings.push(message);
+  }
+
+  get counters(): DecodeCounters | undefined {
+    return this.state;
+  }
+
+  async *chunks(): AsyncGenerator<DecodedChunk> {
+    const { info } = this;
+    const c: DecodeCounters = {
+      records: 0,
+      overflowRecords: 0,
+      overflows: 0,
+      markers: 0,
+      syncs: 0,
+      photons: [],
+      maxDtime: 0,
+      lastTimePs: 0,
+      reordered: 0,
+      dropped: 0,
+    };
+    this.state = c;
+    const reorder = new ReorderBuffer(this.options.reorderWindowPs ?? DEFAULT_REORDER_PS);
+    const chunkRecords = this.options.chunkRecords ?? 1 << 20;
+    const buffer = Buffer.alloc(chunkRecords * QUTAG_RECORD_BYTES);
+    const handle = await open(info.file, "r");
+    let badChannels = 0;
+    let lateReported = false;
+    try {
+      let position = QUTAG_HEADER_BYTES;
+      for (let left = info.records; left > 0; ) {
+        const n = Math.min(left, chunkRecords);
+        const { bytesRead } = await handle.read(buffer, 0, n * QUTAG_RECORD_BYTES, position);
+        if (bytesRead < n * QUTAG_RECORD_BYTES)
+          throw new TimeTagFileError(
+            info.file,
+            `the file shrank while being read (at byte ${position + bytesRead})`,
+          );
+        const times = new Float64Array(n);
+        const channels = new Uint8Array(n);
+        let kept = 0;
+        for (let i = 0; i < n; i++) {
+          const at = i * QUTAG_RECORD_BYTES;
+          const channel = buffer.readUInt16LE(at + 8);
+          if (channel > MAX_CHANNEL) {
+            if (badChannels++ === 0)
+              this.contradiction(
+                `record ${c.records + i} (byte ${position + at}) names channel ${channel}; a quTAG has no such input — is this a quTAG binary file?`,
+              );
+            continue;
+          }
+          times[kept] = buffer.readUInt32LE(at) + buffer.readUInt32LE(at + 4) * 2 ** 32;
+          channels[kept++] = channel;
+        }
+        position += bytesRead;
+        left -= n;
+        c.records += n;
+        const late = reorder.push(times.subarray(0, kept), channels.subarray(0, kept));
+        if (late && !lateReported) {
+          lateReported = true;
+          this.contradiction(
+            `record near byte ${position} is ${late.byPs} ps older than records already released: more out of time order than the ${reorder.windowPs / 1e9} ms reorder window`,
+          );
+        }
+        const released = reorder.release(false);
+        if (released.timesPs.length > 0) yield this.count(released, c);
+      }
+      const rest = reorder.release(true);
+      if (rest.timesPs.length > 0) yield this.count(rest, c);
+    } finally {
+      await handle.close();
+    }
+    c.reordered = reorder.reordered;
+    c.dropped = reorder.dropped + badChannels;
+    if (reorder.dropped > 0)
+      this.warnings.push(`${reorder.dropped} records arrived too far out of time order and were dropped`);
+    if (badChannels > 0)
+      this.warnings.push(`${badChannels} records named channels above ${MAX_CHANNEL} and were dropped`);
+    checkSpan(c, this.warnings);
+  }
+
+  private count(chunk: DecodedChunk, c: DecodeCounters): DecodedChunk {
+    for (const ch of chunk.channels) c.photons[ch] = (c.photons[ch] ?? 0) + 1;
+    c.lastTimePs = chunk.timesPs[chunk.timesPs.length - 1]!;
+    return chunk;
+  }
+}
+
+/**
+ * Sorts a nearly sorted stream of (time, channel) records. A record is released once a record
+ * `windowPs` later has been seen; one older than a record already released is dropped and counted.
+ */
+export class ReorderBuffer {
+  private times = new Float64Array(0);
+  private channels = new Uint8Array(0);
+  private maxSeenPs = Number.NEGATIVE_INFINITY;
+  private lastReleasedPs = Number.NEGATIVE_INFINITY;
+  /** Records that arrived after a later one and were sorted into place. */
+  reordered = 0;
+  /** Records too late to place. */
+  dropped = 0;
+
+  constructor(readonly windowPs: number) {}
+
+  /** Adds records in file order; returns the worst lateness if some had to be dropped. */
+  push(times: Float64Array, channels: Uint8Array): { byPs: number } | undefined {
+    const n = this.times.length;
+    const allTimes = new Float64Array(n + times.length);
+    const allChannels = new Uint8Array(n + times.length);
+    allTimes.set(this.times);
+    allChannels.set(this.channels);
+    let out = n;
+    let worst = 0;
+    let sorted = true;
+    let max = this.maxSeenPs;
+    for (let i = 0; i < times.length; i++) {
+      const t = times[i]!;
+      if (t < this.lastReleasedPs) {
+        this.dropped++;
+        worst = Math.max(worst, this.lastReleasedPs - t);
+        continue;
+      }
+      if (t < max) {
+        this.reordered++;
+        sorted = false;
+      } else max = t;
+      allTimes[out] = t;
+      allChannels[out++] = channels[i]!;
+    }
+    this.maxSeenPs = max;
+    this.times = allTimes.subarray(0, out);
+    this.channels = allChannels.subarray(0, out);
+    if (!sorted) this.sort();
+    return worst > 0 ? { byPs: worst } : undefined;
+  }
+
+  /** Releases the records no later record can precede (all of them at the end of the stream). */
+  release(all: boolean): DecodedChunk {
+    const limit = all ? Number.POSITIVE_INFINITY : this.maxSeenPs - this.windowPs;
+    let lo = 0;
+    let hi = this.times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.times[mid]! <= limit) lo = mid + 1;
+      else hi = mid;
+    }
+    const released = { channels: this.channels.slice(0, lo), timesPs: this.times.slice(0, lo) };
+    if (lo > 0) this.lastReleasedPs = this.times[lo - 1]!;
+    this.times = this.times.slice(lo);
+    this.channels = this.channels.slice(lo);
+    return released;
+  }
+
+  private sort(): void {
+    const { times, channels } = this;
+    const order = Uint32Array.from({ length: times.length }, (_, i) => i).sort(
+      (a, b) => times[a]! - times[b]! || a - b,
+    );
+    this.times = Float64Array.from(order, (i) => times[i]!);
+    this.channels = Uint8Array.from(order, (i) => channels[i]!);
+  }
+}
