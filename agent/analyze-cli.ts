@@ -1,6 +1,7 @@
 /**
  * photon-bench analyze FILE [--channels A,B] [--window-ns N] [--bin-ps N] [--period-ps N|auto]
- *                           [--json] [--csv OUT] [--force]
+ *                           [--dead-time-ns N] [--background-cps A,B] [--setup-efficiency X]
+ *                           [--log-bins N] [--json] [--csv OUT] [--force]
  * Exit status: 0 analysed, 2 bad arguments, 3 the file is unreadable or contradicts itself.
  */
 import { writeFileSync } from "node:fs";
@@ -10,7 +11,7 @@ import { TimeTagFileError } from "./correlation/readers/errors.js";
 import { analysisCsv, analysisJson, analysisText } from "./correlation/report.js";
 
 export const ANALYZE_USAGE =
-  "usage: photon-bench analyze FILE [--channels A,B] [--window-ns N] [--bin-ps N] [--period-ps N|auto] [--json] [--csv OUT] [--force]";
+  "usage: photon-bench analyze FILE [--channels A,B] [--window-ns N] [--bin-ps N] [--period-ps N|auto] [--dead-time-ns N] [--background-cps A,B] [--setup-efficiency X] [--log-bins N] [--json] [--csv OUT] [--force]";
 
 function numberOption(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -29,6 +30,10 @@ function parse(argv: string[]) {
     "window-ns": { type: "string" },
     "bin-ps": { type: "string" },
     "period-ps": { type: "string" },
+    "dead-time-ns": { type: "string" },
+    "background-cps": { type: "string" },
+    "setup-efficiency": { type: "string" },
+    "log-bins": { type: "string" },
     json: { type: "boolean" },
     csv: { type: "string" },
     force: { type: "boolean" },
@@ -62,8 +67,30 @@ function parse(argv: string[]) {
   const period = values["period-ps"];
   const periodPs =
     period === undefined || period === "auto" ? ("auto" as const) : numberOption("period-ps", period, 0);
+  const optional = (name: string, text: string | undefined) =>
+    text === undefined ? undefined : numberOption(name, text, 0);
+  const deadTimeNs = optional("dead-time-ns", values["dead-time-ns"]);
+  const setupEfficiency = optional("setup-efficiency", values["setup-efficiency"]);
+  if (setupEfficiency !== undefined && setupEfficiency > 1)
+    throw new UsageError(`--setup-efficiency: a fraction 0–1, got ${setupEfficiency}`);
+  const logBins = optional("log-bins", values["log-bins"]);
+  if (logBins !== undefined && (!Number.isInteger(logBins) || logBins > 1000))
+    throw new UsageError(`--log-bins: a whole number of bins per decade up to 1000, got ${logBins}`);
+  let backgroundCps: [number, number] | undefined;
+  if (values["background-cps"] !== undefined) {
+    const parts = values["background-cps"].split(",").map((p) => Number(p.trim()));
+    if (parts.length !== 2 || parts.some((n) => !Number.isFinite(n) || n < 0))
+      throw new UsageError(
+        `--background-cps: expected two rates ≥ 0 as A,B, got "${values["background-cps"]}"`,
+      );
+    backgroundCps = [parts[0]!, parts[1]!];
+  }
   return {
     file: positionals[0]!,
+    ...(deadTimeNs !== undefined ? { deadTimePs: deadTimeNs * 1000 } : {}),
+    ...(setupEfficiency !== undefined ? { setupEfficiency } : {}),
+    ...(logBins !== undefined ? { logBinsPerDecade: logBins } : {}),
+    ...(backgroundCps ? { backgroundCps } : {}),
     channels,
     windowPs,
     binPs,
@@ -79,19 +106,16 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   try {
     const args = parse(argv);
     const tty = process.stderr.isTTY;
-    const analysis = await analyzeFile(args.file, {
-      ...(args.channels ? { channels: args.channels } : {}),
-      windowPs: args.windowPs,
-      binPs: args.binPs,
-      periodPs: args.periodPs,
-      force: args.force,
+    const { file, json, csv, ...options } = args;
+    const analysis = await analyzeFile(file, {
+      ...options,
       ...(tty
         ? { progress: (f: number) => process.stderr.write(`\rreading ${(100 * f).toFixed(0).padStart(3)} %`) }
         : {}),
     });
     if (tty) process.stderr.write("\r              \r");
-    if (args.csv) writeFileSync(args.csv, analysisCsv(analysis.histogram));
-    process.stdout.write(args.json ? `${JSON.stringify(analysisJson(analysis))}\n` : analysisText(analysis));
+    if (csv) writeFileSync(csv, analysisCsv(analysis.histogram));
+    process.stdout.write(json ? `${JSON.stringify(analysisJson(analysis))}\n` : analysisText(analysis));
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {

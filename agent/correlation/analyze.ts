@@ -1,12 +1,18 @@
 /**
- * `photon-bench analyze`: a time-tag file to its numbers — counts, rates, g2(τ) between two
- * channels and pulsed g2(0) with its error. Reads the file once to count channels (when the pair
+ * `photon-bench analyze`: a time-tag file to its numbers — counts, rates (dead-time corrected,
+ * saturation), brightness per pulse, g2(τ) between two channels (linear and optionally log bins),
+ * pulsed g2(0) with its error or CW g2(0) with background correction, and, where the file carries
+ * the sync, each channel's lifetime and peak FWHM. Reads the file once to count channels (when the pair
  * is not given) and once to correlate, both streaming. Correlation runs on a fine histogram (1 ps,
  * or coarser only to stay under FINE_BINS_MAX) so peak areas are exact; `binPs` is for display.
  */
 import { type CorrelationHistogram, CrossCorrelator, rebin } from "./cross-correlation.js";
+import { type CwG2, cwG2 } from "./cw-g2.js";
+import { LogCorrelator, logEdgesPs, normaliseLog } from "./log-bins.js";
 import { findPeakGrid, holdsEnoughPeriods, type PulsedG2, peakModulation, pulsedG2 } from "./pulsed-g2.js";
+import { type Brightness, brightness, type ChannelRate, channelRate } from "./rates.js";
 import { openTimeTagFile } from "./readers/open.js";
+import { type DecayFit, fitDecay, SyncHistogram } from "./sync-histogram.js";
 
 export interface AnalyzeOptions {
   channels?: [number, number];
@@ -14,16 +20,16 @@ export interface AnalyzeOptions {
   binPs: number;
   periodPs: number | "auto";
   force: boolean;
+  /** Detector dead time for the corrected rates and the saturation flag, ps. */
+  deadTimePs?: number;
+  /** Uncorrelated background per correlated channel (dark counts, stray light), cps: CW g2 correction. */
+  backgroundCps?: [number, number];
+  /** First lens → detector click efficiency, for the brightness at the first lens. */
+  setupEfficiency?: number;
+  /** Also a multi-tau histogram from --bin-ps to the window, this many bins per decade. */
+  logBinsPerDecade?: number;
   /** Called with the fraction of records read, for a progress line. */
   progress?: (fraction: number) => void;
-}
-
-export interface CwG2 {
-  kind: "cw";
-  zeroDelayPs: number;
-  /** Normalised g2 in the bin at zero delay, without background correction. */
-  g2Zero: number;
-  g2ZeroError: number;
 }
 
 export interface Analysis {
@@ -34,7 +40,14 @@ export interface Analysis {
   durationS: number;
   photons: Record<string, number>;
   ratesCps: Record<string, number>;
+  /** Per channel: rate, dead-time-corrected rate and saturation flag. */
+  rates: Record<string, ChannelRate>;
   syncRateHz?: number;
+  /** Per channel, when the sync rate is known. */
+  brightness?: Record<string, Brightness>;
+  /** Per channel, from the histogram against the sync (T3 files, or T2 files carrying the sync). */
+  lifetime?: Record<string, DecayFit>;
+  g2Log?: Array<{ tauPs: number; g2: number; counts: number }>;
   warnings: string[];
   g2: { channels: [number, number] } & (PulsedG2 | CwG2);
   /** The display histogram: counts per `binPs` bin over ±window. */
@@ -83,10 +96,17 @@ export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Anal
   }
   const fine = fineBinPs(o.windowPs, o.binPs);
   const correlator = new CrossCorrelator(channels[0], channels[1], o.windowPs, fine);
+  const logCorrelator = o.logBinsPerDecade
+    ? new LogCorrelator(channels[0], channels[1], logEdgesPs(o.binPs, o.windowPs, o.logBinsPerDecade))
+    : undefined;
+  let sync: SyncHistogram | undefined;
   let first: number | undefined;
   let last = 0;
   for await (const chunk of tags.chunks()) {
     correlator.push(chunk.channels, chunk.timesPs);
+    logCorrelator?.push(chunk.channels, chunk.timesPs);
+    sync ??= SyncHistogram.forChunk(chunk, tags.info.resolutionPs, tags.info.syncPeriodPs);
+    sync?.push(chunk);
     if (chunk.timesPs.length > 0) {
       first ??= chunk.timesPs[0]!;
       last = chunk.timesPs[chunk.timesPs.length - 1]!;
@@ -109,7 +129,23 @@ export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Anal
         `--channels: channel ${c} has no photons in this file (it has ${Object.keys(photons).join(", ")})`,
       );
   const histogram = correlator.histogram();
-  const g2 = channelsG2(histogram, o.periodPs, channels);
+  const g2 = channelsG2(histogram, o.periodPs, channels, o.backgroundCps);
+  const rates: Record<string, ChannelRate> = {};
+  for (const [ch, n] of Object.entries(photons)) rates[ch] = channelRate(n, durationS, o.deadTimePs);
+  const syncRateHz =
+    counters.syncs > 0 && durationS > 0
+      ? counters.syncs / durationS
+      : tags.info.mode === "T3" && tags.info.syncPeriodPs
+        ? 1e12 / tags.info.syncPeriodPs
+        : undefined;
+  const perChannel = <T>(make: (ch: string, rate: ChannelRate) => T | undefined) => {
+    const out: Record<string, T> = {};
+    for (const [ch, rate] of Object.entries(rates)) {
+      const value = make(ch, rate);
+      if (value !== undefined) out[ch] = value;
+    }
+    return out;
+  };
   return {
     file,
     format: tags.info.format,
@@ -118,12 +154,25 @@ export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Anal
     durationS,
     photons,
     ratesCps,
-    ...(tags.info.mode === "T3" && tags.info.syncPeriodPs
-      ? { syncRateHz: 1e12 / tags.info.syncPeriodPs }
+    rates,
+    ...(syncRateHz
+      ? {
+          syncRateHz,
+          brightness: perChannel((_, r) =>
+            brightness(r.correctedRateCps ?? r.rateCps, syncRateHz, o.setupEfficiency),
+          ),
+        }
       : {}),
-    ...(counters.syncs > 0 ? { syncRateHz: counters.syncs / durationS } : {}),
+    ...(sync
+      ? {
+          lifetime: perChannel((ch) =>
+            fitDecay(sync.counts.get(Number(ch)) ?? new Float64Array(0), sync.binPs),
+          ),
+        }
+      : {}),
     warnings: tags.warnings,
     g2,
+    ...(logCorrelator ? { g2Log: normaliseLog(logCorrelator.histogram()) } : {}),
     histogram: rebin(histogram, o.binPs / fine),
   };
 }
@@ -132,12 +181,14 @@ function channelsG2(
   h: CorrelationHistogram,
   periodPs: number | "auto",
   channels: [number, number],
+  backgroundCps: [number, number] | undefined,
 ): Analysis["g2"] {
   if (h.counts.reduce((a, b) => a + b, 0) === 0)
     throw new UsageError(
       `no coincidences between channels ${channels.join(" and ")} within ±${h.windowPs} ps`,
     );
   if (periodPs !== "auto") return { channels, ...pulsedG2(h, { periodPs }) };
+  if (backgroundCps) return { channels, ...cwG2(h, { backgroundCps }) };
   const grid = findPeakGrid(h, "auto");
   if (holdsEnoughPeriods(h, grid.periodPs) && peakModulation(h, grid) > PULSED_MODULATION) {
     try {
@@ -147,15 +198,5 @@ function channelsG2(
       if (!(err instanceof RangeError)) throw err;
     }
   }
-  // CW: the bin at τ = 0 against the uncorrelated level N_A·N_B·Δτ/T (no background correction yet).
-  const zero = Math.floor(h.windowPs / h.binPs);
-  const expectedPerBin = (h.singles[0] * h.singles[1] * h.binPs) / h.spanPs;
-  const counts = h.counts[zero]!;
-  return {
-    channels,
-    kind: "cw",
-    zeroDelayPs: 0,
-    g2Zero: counts / expectedPerBin,
-    g2ZeroError: Math.sqrt(Math.max(counts, 1)) / expectedPerBin,
-  };
+  return { channels, ...cwG2(h, backgroundCps ? { backgroundCps } : {}) };
 }

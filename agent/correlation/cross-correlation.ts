@@ -8,7 +8,7 @@
  */
 
 /** A growable queue of times, oldest first, for the last window of one channel. */
-class TimeWindow {
+export class TimeWindow {
   private times = new Float64Array(1024);
   private head = 0;
   private tail = 0;

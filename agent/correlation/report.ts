@@ -67,9 +67,26 @@ export function analysisText(a: Analysis): string {
     `${a.file}`,
     `  ${a.format} ${a.recordType}, ${a.records.toLocaleString("en")} records, ${a.durationS.toFixed(4)} s` +
       (a.syncRateHz ? `, sync ${(a.syncRateHz / 1e6).toFixed(3)} MHz` : ""),
-    ...Object.entries(a.photons).map(
-      ([ch, n]) =>
-        `  channel ${ch}: ${n.toLocaleString("en")} photons, ${(a.ratesCps[ch]! / 1000).toFixed(1)} kcps`,
+    ...Object.entries(a.photons).map(([ch, n]) => {
+      const rate = a.rates[ch]!;
+      const bright = a.brightness?.[ch];
+      return (
+        `  channel ${ch}: ${n.toLocaleString("en")} photons, ${(rate.rateCps / 1000).toFixed(1)} kcps` +
+        (rate.correctedRateCps !== undefined
+          ? `, ${(rate.correctedRateCps / 1000).toFixed(1)} kcps dead-time corrected${rate.saturated ? " — SATURATED" : ""}`
+          : "") +
+        (bright ? `, ${bright.detectedPerPulse.toExponential(3)} detected per pulse` : "") +
+        (bright?.atFirstLensPerPulse !== undefined
+          ? ` (${bright.atFirstLensPerPulse.toFixed(4)} at the first lens)`
+          : "")
+      );
+    }),
+    ...Object.entries(a.lifetime ?? {}).map(
+      ([ch, f]) =>
+        `  channel ${ch} against the sync: peak at ${(f.peakPs / 1000).toFixed(3)} ns, FWHM ${f.fwhmPs.toFixed(0)} ps` +
+        (f.lifetimePs !== undefined
+          ? `, lifetime ${(f.lifetimePs / 1000).toFixed(3)} ± ${(f.lifetimeErrorPs! / 1000).toFixed(3)} ns`
+          : ", tail too short to fit a lifetime"),
     ),
     ...a.warnings.map((w) => `  warning: ${w}`),
     "",
@@ -77,7 +94,10 @@ export function analysisText(a: Analysis): string {
       ? `  g2(0) = ${g.g2Zero.toFixed(4)} ± ${g.g2ZeroError.toFixed(4)}   (channels ${g.channels[0]} → ${g.channels[1]}, pulsed, ` +
         `period ${(g.periodPs / 1000).toFixed(4)} ns, zero delay ${(g.zeroDelayPs / 1000).toFixed(3)} ns, ` +
         `${g.centreArea} coincidences against a mean of ${g.sidePeakMeanArea.toFixed(1)} in ${g.sidePeaks} side peaks)`
-      : `  g2(0) = ${g.g2Zero.toFixed(4)} ± ${g.g2ZeroError.toFixed(4)}   (channels ${g.channels[0]} → ${g.channels[1]}, CW, bin at τ = 0, no background correction)`,
+      : `  g2(0) = ${g.g2Zero.toFixed(4)} ± ${g.g2ZeroError.toFixed(4)}   (channels ${g.channels[0]} → ${g.channels[1]}, CW, bin at τ = 0, as measured)` +
+        (g.g2ZeroCorrected !== undefined
+          ? `\n  g2(0) = ${g.g2ZeroCorrected.toFixed(4)} ± ${g.g2ZeroCorrectedError!.toFixed(4)}   background corrected, ρ = ${g.rho!.map((r) => r.toFixed(3)).join(", ")}`
+          : ""),
     "",
     terminalPlot(a),
   ];

@@ -59,6 +59,10 @@ describe("photon-bench analyze", () => {
     [["--bin-ps", "7"], "--bin-ps 7 does not divide the ±100000 ps window"],
     [["--window-ns", "lots"], "--window-ns: expected a positive number"],
     [["--speed"], "Unknown option '--speed'"],
+    [["--background-cps", "10"], '--background-cps: expected two rates ≥ 0 as A,B, got "10"'],
+    [["--background-cps", "1e9,0"], "background 1000000000 cps on channel 0 is not below its measured rate"],
+    [["--setup-efficiency", "3"], "--setup-efficiency: a fraction 0–1, got 3"],
+    [["--log-bins", "2.5"], "--log-bins: a whole number of bins per decade"],
   ])("exits 2 on bad arguments %j, saying what is wrong", async (extra, message) => {
     const { code, stderr } = await analyze([FIXTURE, ...extra]);
     expect(code).toBe(2);
@@ -71,7 +75,7 @@ describe("photon-bench analyze", () => {
     const bad = await analyze([notes]);
     expect(bad.code).toBe(3);
     expect(bad.stderr.trim().split("\n")).toHaveLength(1);
-    expect(bad.stderr).toContain("not a PTU file");
+    expect(bad.stderr).toContain("not a time-tag file we read");
 
     const liar = join(dir, "liar.ptu");
     // A simulated source (g2(0) = 0.1 at 80 MHz), written as HydraHarp V2 T2 with a lying record count.
