@@ -29,6 +29,7 @@ for (let start = 0; start < tags; start += FRAME_MAX_RECORDS) {
     encodeFrame({
       sequence: start / FRAME_MAX_RECORDS,
       overflow: false,
+      epochPs: 0,
       endTimePs: (start + FRAME_MAX_RECORDS) * 12_500,
       channels,
       timesPs,

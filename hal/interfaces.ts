@@ -221,11 +221,14 @@ export interface InterlockInput extends TelemetrySource {
 
 /**
  * Time tags in arrival order per chunk: `channels[i]` fired at `timesPs[i]`, integer picoseconds
- * since the source started (exact in a Float64Array up to 2^53 ps ≈ 104 days).
+ * since the source started, as `epochPs + timesPs[i]`: the epoch is a whole multiple of 2^32 ps
+ * that the source moves up now and then, so `timesPs` stay well below 2^53 ps (2.5 hours), where a
+ * float64 stops holding every integer. A consumer that spans an epoch change adds the difference.
  */
 export interface TimeTagChunk {
   channels: Uint8Array;
   timesPs: Float64Array;
+  epochPs: number;
 }
 
 export interface TimeTagSource extends TelemetrySource {

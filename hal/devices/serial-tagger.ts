@@ -75,8 +75,9 @@ export class SerialTagger implements TimeTagSource {
         firstFrame();
         this.lastFrameAt = Date.now();
         for (const channel of frame.channels) this.counts.set(channel, (this.counts.get(channel) ?? 0) + 1);
-        this.lastEndPs = frame.endTimePs;
-        if (frame.channels.length > 0) listener({ channels: frame.channels, timesPs: frame.timesPs });
+        this.lastEndPs = frame.epochPs + frame.endTimePs; // for rates: ps precision not needed
+        if (frame.channels.length > 0)
+          listener({ channels: frame.channels, timesPs: frame.timesPs, epochPs: frame.epochPs });
       }
       this.logDecoderProblems();
     });

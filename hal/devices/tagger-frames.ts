@@ -7,13 +7,17 @@
  *   2       1     version, 1
  *   3       1     flags: bit 0 = the tagger overflowed and dropped tags before this frame
  *   4       4     frame sequence number, +1 per frame, wraps at 2^32
- *   8       8     end time, ps: the tagger's clock when the frame closed; every tag in it is earlier
+ *   8       8     end time, ps: the tagger's clock when the frame closed; every tag in it is earlier,
+ *                 and no tag of a later frame is
  *   16      2     record count N, 0…1024 (a frame with N = 0 is a heartbeat)
- *   18      8·N   records, u64: bits 63–56 input channel, bits 55–0 time in ps since the stream started
+ *   18      8·N   records, u64: bits 63–56 input channel, bits 55–0 the low 56 bits of the tagger's
+ *                 clock in ps (it wraps every 2^56 ps ≈ 20 h; the frame's end time places it)
  *   18+8N   2     CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) over bytes 2 … 17+8N
  *
- * Times are integer picoseconds; a Float64Array holds them exactly below 2^53 ps (≈ 104 days),
- * so a record at or beyond that is refused.
+ * The clock counts ps from STREAM ON in 64 bits (213 days). A float64 holds integers exactly only
+ * below 2^53 ps (2.5 hours), so decoded times are relative to an epoch, a whole multiple of 2^32 ps
+ * that the decoder moves up every 2^52 ps (1.25 h): `epochPs + timesPs[i]` is the tagger's time,
+ * and `timesPs` stay exact however long the stream runs.
  */
 
 export const FRAME_MAGIC = [0xa5, 0x5a] as const;
@@ -22,7 +26,9 @@ export const FRAME_HEADER_BYTES = 18;
 export const FRAME_MAX_RECORDS = 1024;
 export const FLAG_OVERFLOW = 0x01;
 const TWO_32 = 2 ** 32;
-const MAX_EXACT_HIGH_WORD = 2 ** 21; // 2^21 · 2^32 = 2^53
+const TWO_24 = 2 ** 24;
+/** Move the epoch when the clock is this many 2^32 ps past it (2^52 ps); times stay below 2^53. */
+const REBASE_HIGH_WORDS = 2 ** 20;
 
 /** CRC-16/CCITT-FALSE, table-driven (one lookup per byte). */
 const CRC_TABLE = (() => {
@@ -45,6 +51,8 @@ export function crc16Ccitt(bytes: Uint8Array, start = 0, end = bytes.length): nu
 export interface TagFrame {
   sequence: number;
   overflow: boolean;
+  /** A whole multiple of 2^32 ps; `endTimePs` and `timesPs` count from it. */
+  epochPs: number;
   endTimePs: number;
   channels: Uint8Array;
   timesPs: Float64Array;
@@ -61,14 +69,18 @@ export function encodeFrame(frame: TagFrame): Uint8Array {
   bytes[2] = FRAME_VERSION;
   bytes[3] = frame.overflow ? FLAG_OVERFLOW : 0;
   view.setUint32(4, frame.sequence >>> 0, true);
+  const epochHigh = frame.epochPs / TWO_32;
+  if (!Number.isInteger(epochHigh) || epochHigh < 0)
+    throw new RangeError(`epoch ${frame.epochPs} ps is not a multiple of 2^32 ps`);
   view.setUint32(8, frame.endTimePs % TWO_32, true);
-  view.setUint32(12, Math.floor(frame.endTimePs / TWO_32), true);
+  view.setUint32(12, epochHigh + Math.floor(frame.endTimePs / TWO_32), true);
   view.setUint16(16, n, true);
   for (let i = 0; i < n; i++) {
     const t = frame.timesPs[i]!;
     const at = FRAME_HEADER_BYTES + 8 * i;
+    const high = (epochHigh + Math.floor(t / TWO_32)) % TWO_24;
     view.setUint32(at, t % TWO_32, true);
-    view.setUint32(at + 4, ((frame.channels[i]! << 24) | Math.floor(t / TWO_32)) >>> 0, true);
+    view.setUint32(at + 4, ((frame.channels[i]! << 24) | high) >>> 0, true);
   }
   view.setUint16(FRAME_HEADER_BYTES + 8 * n, crc16Ccitt(bytes, 2, FRAME_HEADER_BYTES + 8 * n), true);
   return bytes;
@@ -91,6 +103,8 @@ export interface DecoderCounters {
 export class TagFrameDecoder {
   private buffer = new Uint8Array(0);
   private lastSequence: number | undefined;
+  /** The epoch's high word (epoch = epochHigh · 2^32 ps). */
+  private epochHigh: number | undefined;
   readonly counters: DecoderCounters = {
     frames: 0,
     records: 0,
@@ -152,16 +166,25 @@ export class TagFrameDecoder {
     const crcAt = FRAME_HEADER_BYTES + 8 * n;
     if (view.getUint16(crcAt, true) !== crc16Ccitt(bytes, at + 2, at + crcAt)) return undefined;
     const endHigh = view.getUint32(12, true);
-    if (endHigh >= MAX_EXACT_HIGH_WORD) return undefined;
+    // Move the epoch up as the clock runs, or down when the tagger restarted its clock.
+    if (
+      this.epochHigh === undefined ||
+      endHigh < this.epochHigh ||
+      endHigh - this.epochHigh >= REBASE_HIGH_WORDS
+    )
+      this.epochHigh = endHigh;
+    const epochHigh = this.epochHigh;
+    const endWrap = endHigh - (endHigh % TWO_24);
     const channels = new Uint8Array(n);
     const timesPs = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const low = view.getUint32(FRAME_HEADER_BYTES + 8 * i, true);
       const high = view.getUint32(FRAME_HEADER_BYTES + 8 * i + 4, true);
-      const timeHigh = high & 0xffffff;
-      if (timeHigh >= MAX_EXACT_HIGH_WORD) return undefined;
+      // The record's 56-bit time, placed in the 2^56 ps turn of the frame's end (it is not later).
+      let timeHigh = endWrap + (high & 0xffffff);
+      if (timeHigh > endHigh) timeHigh -= TWO_24;
       channels[i] = high >>> 24;
-      timesPs[i] = timeHigh * TWO_32 + low;
+      timesPs[i] = (timeHigh - epochHigh) * TWO_32 + low;
     }
     const sequence = view.getUint32(4, true);
     if (this.lastSequence !== undefined)
@@ -171,6 +194,13 @@ export class TagFrameDecoder {
     if (overflow) this.counters.overflowFrames++;
     this.counters.frames++;
     this.counters.records += n;
-    return { sequence, overflow, endTimePs: endHigh * TWO_32 + view.getUint32(8, true), channels, timesPs };
+    return {
+      sequence,
+      overflow,
+      epochPs: epochHigh * TWO_32,
+      endTimePs: (endHigh - epochHigh) * TWO_32 + view.getUint32(8, true),
+      channels,
+      timesPs,
+    };
   }
 }

@@ -70,6 +70,7 @@ export class TaggerTwin implements LineInstrument {
           encodeFrame({
             sequence: this.sequence++ >>> 0,
             overflow: false,
+            epochPs: 0, // the generator's own times are float64 ps from the bench's start
             endTimePs: last ? Math.round((originS + t1) * 1e12) - offsetPs : timesPs[timesPs.length - 1]! + 1,
             channels: batch.channels.slice(start, end),
             timesPs,

@@ -9,6 +9,7 @@ import {
 const frame = (sequence: number, times: number[], channels?: number[]): TagFrame => ({
   sequence,
   overflow: false,
+  epochPs: 0,
   endTimePs: (times.at(-1) ?? 0) + 1,
   channels: Uint8Array.from(channels ?? times.map((_, i) => i % 3)),
   timesPs: Float64Array.from(times),
@@ -26,7 +27,7 @@ describe("tagger frames", () => {
     const frames = [bytes.subarray(0, 7), bytes.subarray(7, 40), bytes.subarray(40)].flatMap((c) =>
       decoder.push(c),
     );
-    expect(frames.map((f) => [...f.timesPs])).toEqual([times, [2 ** 53 - 2]]);
+    expect(frames.map((f) => [...f.timesPs].map((t) => f.epochPs + t))).toEqual([times, [2 ** 53 - 2]]);
     expect([...frames[0]!.channels]).toEqual([0, 1, 2, 0]);
     expect(decoder.counters).toMatchObject({
       frames: 2,
@@ -35,6 +36,30 @@ describe("tagger frames", () => {
       skippedBytes: 0,
       lostFrames: 0,
     });
+  });
+
+  it("keeps every picosecond exact for 30 hours: past 2^53 ps (2.5 h) by its epoch, past the 56-bit record wrap (20 h) by the frame's end time", () => {
+    const decoder = new TagFrameDecoder();
+    const TWO_32 = 2n ** 32n;
+    for (let hour = 0n; hour <= 30n; hour++) {
+      // Three tags 1 ps and 7 ps apart at each hour, and a frame end just after them.
+      const absolute = [0n, 1n, 8n].map((d) => hour * 3_600_000_000_000_000n + 123_456_789n + d);
+      const epoch = (absolute[0]! / TWO_32) * TWO_32;
+      const bytes = encodeFrame({
+        sequence: Number(hour),
+        overflow: false,
+        epochPs: Number(epoch),
+        endTimePs: Number(absolute[2]! - epoch + 1n),
+        channels: Uint8Array.from([1, 2, 1]),
+        timesPs: Float64Array.from(absolute, (t) => Number(t - epoch)),
+      });
+      const [decoded] = decoder.push(bytes);
+      const back = [...decoded!.timesPs].map((t) => BigInt(decoded!.epochPs) + BigInt(t));
+      expect(back).toEqual(absolute);
+      expect(decoded!.timesPs[1]! - decoded!.timesPs[0]!).toBe(1);
+      expect(Math.abs(decoded!.timesPs[2]!)).toBeLessThan(2 ** 53);
+    }
+    expect(decoder.counters.badFrames).toBe(0);
   });
 
   it("skips noise, rejects a corrupted frame, resynchronises, and counts a gap in the sequence", () => {
