@@ -13,6 +13,7 @@ import { type BenchDevices, buildDevices } from "./devices.js";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./mqtt/broker.js";
 import { MqttPublisher, type OutgoingMessage } from "./mqtt/publisher.js";
 import { type StatusPayload, Topics } from "./mqtt/topics.js";
+import { CorrelationService, defaultWorkerUrl, liveSettingsFrom } from "./services/correlation.js";
 import { InterlockService } from "./services/interlocks.js";
 import { LatestReadings } from "./services/latest-readings.js";
 import { TelemetrySampler } from "./services/telemetry.js";
@@ -40,6 +41,8 @@ export interface AgentOptions {
   simSpeed?: number;
   /** Bus providers built by the caller (tests hold the simulated bench this way); others are loaded here. */
   providers?: Partial<Record<Backend, BusProvider>>;
+  /** The correlation worker script (default: the built one beside this module). */
+  correlationWorker?: URL;
 }
 
 export interface RunningAgent {
@@ -144,6 +147,25 @@ export async function startAgent(config: BenchConfig, options: AgentOptions): Pr
     logger.child({ module: "interlocks" }),
   );
   const streams = new TimeTagStreams(devices.timeTagSources, logger.child({ module: "time-tags" }));
+  const live = liveSettingsFrom(config);
+  const correlation = live
+    ? new CorrelationService(
+        live.settings,
+        options.correlationWorker ?? defaultWorkerUrl(),
+        (m) =>
+          publisher.publish(topics.measurement(m.name), {
+            ts: new Date().toISOString(),
+            name: m.name,
+            source: live.source,
+            ...m.payload,
+          }),
+        logger.child({ module: "correlation" }),
+      )
+    : undefined;
+  if (correlation && live)
+    streams.subscribe((source, chunk) => {
+      if (source === live.source) correlation.push(chunk);
+    });
   const startedAt = Date.now();
   const agentHealth: TelemetrySource = {
     name: "agent",
@@ -156,6 +178,7 @@ export async function startAgent(config: BenchConfig, options: AgentOptions): Pr
         mqttDropped: mqtt.dropped,
         tagsReceived: Object.values(streams.tagCounts()).reduce((a, b) => a + b, 0),
         faultedDevices: sampler.faultedDevices().join(", "),
+        ...(correlation ? correlationHealth(correlation) : {}),
       };
     },
   };
@@ -175,6 +198,7 @@ export async function startAgent(config: BenchConfig, options: AgentOptions): Pr
   await interlocks.start();
   await publisher.start(3000);
   sampler.start();
+  correlation?.start();
   await streams.start();
   logger.info(
     { benchId: config.benchId, devices: devices.sampled.length, broker: brokerUrl },
@@ -187,6 +211,7 @@ export async function startAgent(config: BenchConfig, options: AgentOptions): Pr
       logger.info({ reason }, "stopping: driving the bench to its safe state");
       await withTimeout("telemetry", sampler.stop(), logger);
       await withTimeout("time-tag streams", streams.stop(), logger);
+      if (correlation) await withTimeout("correlation", correlation.stop(), logger);
       interlocks.stop();
       await Promise.all([
         ...[...devices.lasers].map(([name, laser]) => withTimeout(`${name} safe`, laser.makeSafe(), logger)),
@@ -200,4 +225,16 @@ export async function startAgent(config: BenchConfig, options: AgentOptions): Pr
     })());
 
   return { brokerUrl, topics, devices, stop };
+}
+
+function correlationHealth(correlation: CorrelationService): TelemetryValues {
+  const s = correlation.getStats();
+  return {
+    correlationRunning: s.running,
+    correlationTags: s.tagsCorrelated,
+    correlationBacklogTags: s.backlogTags,
+    correlationMaxBacklogTags: s.maxBacklogTags,
+    correlationDroppedTags: s.droppedTags,
+    correlationPeriods: s.periods,
+  };
 }

@@ -118,6 +118,8 @@ export const serialTaggerSchema = z.strictObject({
   /** Tagger input channels by role: the laser sync (optional) and each detector by device name. */
   channels: z.strictObject({
     sync: z.int().min(0).max(255).optional(),
+    /** The tagger records one sync tag per this many laser pulses (80 MHz / 1000 = 80 kHz of sync tags). */
+    syncDivider: z.int().min(1).max(1_000_000).default(1),
     detectors: z.record(z.string(), z.int().min(0).max(255)),
   }),
 });

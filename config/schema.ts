@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { backendSchema, topicSafeName } from "./common.js";
+import { correlationSchema } from "./correlation.js";
 import { axisNames, type DeviceConfig, deviceSchema } from "./devices.js";
 import { simSchema } from "./sim.js";
 
@@ -114,6 +115,7 @@ export const benchConfigSchema = z
     safety: safetySchema,
     interlocks: z.array(interlockRuleSchema).default([]),
     devices: z.record(topicSafeName, deviceSchema).default({}),
+    correlation: correlationSchema,
     sim: simSchema,
   })
   .superRefine((config, ctx) => {
@@ -162,6 +164,7 @@ export const benchConfigSchema = z
           device.temperature.input,
         );
     }
+    checkCorrelation(config, ctx);
     for (const [name, axes] of Object.entries(config.safety.actuatorLimitsUm)) {
       const stage = expect(["safety", "actuatorLimitsUm", name], name, ["piezo-mcp4728"]);
       if (stage?.type !== "piezo-mcp4728") continue;
@@ -182,6 +185,39 @@ export const benchConfigSchema = z
       }
     }
   });
+
+/** The correlation section names a tagger and detectors that tagger has channels for. */
+function checkCorrelation(
+  config: { devices: Record<string, DeviceConfig>; correlation: z.infer<typeof correlationSchema> },
+  ctx: z.RefinementCtx,
+): void {
+  const { correlation, devices } = config;
+  const taggers = Object.entries(devices).filter(([, d]) => d.type === "serial-tagger");
+  if (correlation.histograms.length === 0) return;
+  const named = correlation.source ?? (taggers.length === 1 ? taggers[0]![0] : undefined);
+  const tagger = named === undefined ? undefined : devices[named];
+  if (tagger?.type !== "serial-tagger") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["correlation", "source"],
+      message:
+        named === undefined
+          ? `name the serial-tagger to correlate (the bench has ${taggers.length})`
+          : `"${named}" is not a serial-tagger device`,
+    });
+    return;
+  }
+  const detectors = tagger.channels.detectors;
+  correlation.histograms.forEach((h, i) => {
+    for (const side of ["a", "b"] as const)
+      if (!(h[side] in detectors))
+        ctx.addIssue({
+          code: "custom",
+          path: ["correlation", "histograms", i, side],
+          message: `"${h[side]}" has no channel on ${named} (it has ${Object.keys(detectors).join(", ")})`,
+        });
+  });
+}
 
 export type BenchConfig = z.infer<typeof benchConfigSchema>;
 export type MqttConfig = BenchConfig["mqtt"];

@@ -163,8 +163,6 @@ export const simSchema = z
       .default({}),
     tagger: z
       .strictObject({
-        /** The laser sync reaches the tagger divided by this (80 MHz / 1000 = 80 kHz of sync tags). */
-        syncDivider: z.int().min(1).max(1_000_000).default(1000),
         /** Simulated seconds per frame; a frame also goes out empty as a heartbeat. */
         framePeriodS: num(0.01, 0.0001, 0.1),
       })

@@ -175,7 +175,7 @@ export class SimBench {
     return latchedMv + 0.02 * this.noise.normal();
   }
 
-  sourceState(syncChannel: number | undefined): SourceState {
+  sourceState(syncChannel: number | undefined, syncDivider = 1): SourceState {
     const sim = this.config.sim;
     const detectors = [...this.detectors.values()]
       .filter((d) => d.channel !== undefined)
@@ -199,16 +199,16 @@ export class SimBench {
       deadTimePs: sim.detectors.deadTimeNs * 1000,
       detectors,
       syncChannel,
-      syncDivider: sim.tagger.syncDivider,
+      syncDivider,
     };
   }
 
   /** Time tags for [t0S, t1S) of simulated time, with the bench as it is now. */
-  tags(t0S: number, t1S: number, syncChannel: number | undefined): TagBatch {
+  tags(t0S: number, t1S: number, syncChannel: number | undefined, syncDivider = 1): TagBatch {
     return this.tagGenerator.generate(
       Math.round(t0S * 1e12),
       Math.round(t1S * 1e12),
-      this.sourceState(syncChannel),
+      this.sourceState(syncChannel, syncDivider),
     );
   }
 

@@ -52,7 +52,10 @@ export function createSimulatedBench(config: BenchConfig, logger: Logger, speed 
       case "sumitomo-f70":
         return { instrument: new SumitomoF70Twin(bench), replyTerminator: "\r" };
       case "serial-tagger":
-        return { instrument: new TaggerTwin(bench, settings.channels.sync), replyTerminator: "\r\n" };
+        return {
+          instrument: new TaggerTwin(bench, settings.channels.sync, settings.channels.syncDivider),
+          replyTerminator: "\r\n",
+        };
       default:
         throw new BusError(`no simulated serial instrument for a ${settings?.type ?? "missing"} device`, {
           device,

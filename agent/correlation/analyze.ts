@@ -7,9 +7,10 @@
  * or coarser only to stay under FINE_BINS_MAX) so peak areas are exact; `binPs` is for display.
  */
 import { type CorrelationHistogram, CrossCorrelator, rebin } from "./cross-correlation.js";
-import { type CwG2, cwG2 } from "./cw-g2.js";
+import type { CwG2 } from "./cw-g2.js";
+import { g2Zero } from "./g2.js";
 import { LogCorrelator, logEdgesPs, normaliseLog } from "./log-bins.js";
-import { findPeakGrid, holdsEnoughPeriods, type PulsedG2, peakModulation, pulsedG2 } from "./pulsed-g2.js";
+import type { PulsedG2 } from "./pulsed-g2.js";
 import { type Brightness, brightness, type ChannelRate, channelRate } from "./rates.js";
 import { openTimeTagFile } from "./readers/open.js";
 import { type DecayFit, fitDecay, SyncHistogram } from "./sync-histogram.js";
@@ -56,8 +57,6 @@ export interface Analysis {
 
 /** Fine histograms are capped at this many bins (16 MB). */
 export const FINE_BINS_MAX = 2_000_000;
-/** Folded-profile modulation above which the histogram is a train of pulsed peaks. */
-const PULSED_MODULATION = 0.5;
 
 export class UsageError extends Error {}
 
@@ -129,7 +128,11 @@ export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Anal
         `--channels: channel ${c} has no photons in this file (it has ${Object.keys(photons).join(", ")})`,
       );
   const histogram = correlator.histogram();
-  const g2 = channelsG2(histogram, o.periodPs, channels, o.backgroundCps);
+  if (histogram.counts.reduce((x, y) => x + y, 0) === 0)
+    throw new UsageError(
+      `no coincidences between channels ${channels.join(" and ")} within ±${o.windowPs} ps`,
+    );
+  const g2 = { channels, ...g2Zero(histogram, o.periodPs, o.backgroundCps) };
   const rates: Record<string, ChannelRate> = {};
   for (const [ch, n] of Object.entries(photons)) rates[ch] = channelRate(n, durationS, o.deadTimePs);
   const syncRateHz =
@@ -175,28 +178,4 @@ export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Anal
     ...(logCorrelator ? { g2Log: normaliseLog(logCorrelator.histogram()) } : {}),
     histogram: rebin(histogram, o.binPs / fine),
   };
-}
-
-function channelsG2(
-  h: CorrelationHistogram,
-  periodPs: number | "auto",
-  channels: [number, number],
-  backgroundCps: [number, number] | undefined,
-): Analysis["g2"] {
-  if (h.counts.reduce((a, b) => a + b, 0) === 0)
-    throw new UsageError(
-      `no coincidences between channels ${channels.join(" and ")} within ±${h.windowPs} ps`,
-    );
-  if (periodPs !== "auto") return { channels, ...pulsedG2(h, { periodPs }) };
-  if (backgroundCps) return { channels, ...cwG2(h, { backgroundCps }) };
-  const grid = findPeakGrid(h, "auto");
-  if (holdsEnoughPeriods(h, grid.periodPs) && peakModulation(h, grid) > PULSED_MODULATION) {
-    try {
-      return { channels, ...pulsedG2(h, { periodPs: "auto", grid }) };
-    } catch (err) {
-      // A lone peak (a fixed delay) is modulated but is no train of peaks: fall through to CW.
-      if (!(err instanceof RangeError)) throw err;
-    }
-  }
-  return { channels, ...cwG2(h, backgroundCps ? { backgroundCps } : {}) };
 }

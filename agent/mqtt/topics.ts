@@ -4,6 +4,7 @@
  *   <base>/<benchId>/status                 retained {state: "online"|"offline", …}; offline is the will
  *   <base>/<benchId>/telemetry/<device>     per device, every telemetry period
  *   <base>/<benchId>/alarm/<name>           retained, on every change of an alarm
+ *   <base>/<benchId>/measurement/<name>     per integration period: `rates` and one per histogram
  */
 import type { HalError } from "../../hal/errors.js";
 import type { TelemetryValues } from "../../hal/interfaces.js";
@@ -58,5 +59,9 @@ export class Topics {
 
   alarm(name: string): string {
     return `${this.root}/alarm/${name}`;
+  }
+
+  measurement(name: string): string {
+    return `${this.root}/measurement/${name}`;
   }
 }

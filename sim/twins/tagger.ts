@@ -16,6 +16,7 @@ export class TaggerTwin implements LineInstrument {
   constructor(
     private readonly bench: SimBench,
     private readonly syncChannel: number | undefined,
+    private readonly syncDivider = 1,
   ) {}
 
   attach(send: (bytes: Uint8Array) => void): void {
@@ -58,7 +59,7 @@ export class TaggerTwin implements LineInstrument {
     while (this.frameEndS + period <= nowS + 1e-12) {
       const t0 = this.frameEndS;
       const t1 = t0 + period;
-      const batch = this.bench.tags(originS + t0, originS + t1, this.syncChannel);
+      const batch = this.bench.tags(originS + t0, originS + t1, this.syncChannel, this.syncDivider);
       // The generator counts from the bench's start; the stream counts from its own.
       const offsetPs = Math.round(originS * 1e12);
       const n = batch.channels.length;

@@ -46,6 +46,7 @@ describe.skipIf(!mosquitto)("agent process against a real Mosquitto", () => {
       PHOTON_BENCH_MQTT__RECONNECT__INITIAL_DELAY_MS: "100",
       PHOTON_BENCH_MQTT__RECONNECT__MAX_DELAY_MS: "500",
       PHOTON_BENCH_MQTT__KEEPALIVE_S: "5",
+      PHOTON_BENCH_CORRELATION__INTEGRATION_S: "1",
     });
     agents.push(agent);
     return agent;
@@ -80,6 +81,22 @@ describe.skipIf(!mosquitto)("agent process against a real Mosquitto", () => {
     expect(values.syncCps).toBeGreaterThan(75_000);
     expect(values.syncCps).toBeLessThan(85_000);
     expect(values.detectorACps).toBeGreaterThan(10_000);
+
+    // The live correlator, in its worker: a 1 s period of the sim's 80 MHz source, g2(0) = 0.02.
+    const hbt = await sub.waitFor((m) => m.topic === "photon-bench/it-telemetry/measurement/hbt", 10_000);
+    const g2 = hbt.payload.g2 as {
+      kind: string;
+      periodPs: number;
+      zeroDelayPs: number;
+      g2Zero: number;
+      g2ZeroError: number;
+    };
+    expect(g2.kind).toBe("pulsed");
+    expect(g2.periodPs).toBeCloseTo(12_500, -1); // within 5 ps
+    expect(g2.zeroDelayPs).toBeCloseTo(23_970, -2); // the configured delay, within 50 ps
+    expect(g2.g2Zero).toBeLessThan(0.02 + 4 * g2.g2ZeroError);
+    const measuredRates = await sub.waitFor((m) => m.topic === "photon-bench/it-telemetry/measurement/rates");
+    expect((measuredRates.payload as { syncRateHz: number }).syncRateHz).toBeCloseTo(80e6, -5);
 
     const before = sub.messages.length;
     agent.child.kill("SIGTERM");

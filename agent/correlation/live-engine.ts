@@ -1,0 +1,216 @@
+/**
+ * The live correlator: time-tag chunks in, one set of measurements out per integration period —
+ * g2(τ) and g2(0) per configured histogram, heralding efficiency where configured, and each
+ * detector's rate, dead-time-corrected rate, saturation flag and brightness per pulse. Periods are
+ * cut in the tagger's own time, so they are exact whatever the host does, and a simulated bench
+ * running faster than real time gets the same measurements.
+ *
+ * Times: a chunk's tags are `epochPs + timesPs[i]`. The engine holds times relative to a base
+ * epoch that it moves up at each period boundary, so the numbers it correlates stay small and
+ * exact. A stream that goes back in time (the tagger restarted its clock) ends the partial period
+ * unpublished and starts afresh; `restarts` counts it.
+ *
+ * Pure: no I/O, no clocks. The agent runs it in a worker thread (correlation-worker.ts).
+ */
+import type { TimeTagChunk } from "../../hal/interfaces.js";
+import { type CorrelationHistogram, CrossCorrelator } from "./cross-correlation.js";
+import { g2Zero } from "./g2.js";
+import { brightness, channelRate, type Heralding, heraldingEfficiency } from "./rates.js";
+
+export interface LiveHistogram {
+  name: string;
+  /** Detector names and their tagger channels; τ = t(b) − t(a). */
+  a: { detector: string; channel: number };
+  b: { detector: string; channel: number };
+  windowPs: number;
+  binPs: number;
+  periodPs: number | "auto" | "cw";
+  backgroundCps?: [number, number];
+  herald?: { delayPs: number; windowPs: number };
+}
+
+export interface LiveSettings {
+  integrationPs: number;
+  histograms: LiveHistogram[];
+  /** Detector name → tagger channel, for the rates. */
+  detectors: Record<string, number>;
+  syncChannel?: number;
+  /** Laser pulses per sync tag (the tagger's sync divider). */
+  syncDivider: number;
+  deadTimePs: Record<string, number>;
+  setupEfficiency?: number;
+}
+
+export interface Measurement {
+  name: string;
+  payload: Record<string, unknown>;
+}
+
+export class LiveCorrelationEngine {
+  private correlators: CrossCorrelator[] = [];
+  private readonly counts = new Float64Array(256);
+  private baseEpochPs: number | undefined;
+  private periodStartPs = 0;
+  private lastPs = Number.NEGATIVE_INFINITY;
+  /** Periods published. */
+  periods = 0;
+  /** Times the stream went back in time and a partial period was dropped. */
+  restarts = 0;
+  tags = 0;
+
+  constructor(readonly settings: LiveSettings) {
+    if (!(settings.integrationPs > 0)) throw new RangeError(`integration ${settings.integrationPs} ps`);
+    this.resetPeriod();
+  }
+
+  push(chunk: TimeTagChunk): Measurement[] {
+    const n = chunk.channels.length;
+    if (n === 0) return [];
+    this.tags += n;
+    const out: Measurement[] = [];
+    if (this.baseEpochPs === undefined) this.startAt(chunk.epochPs, chunk.timesPs[0]!);
+    let times = this.relative(chunk);
+    if (times[0]! < this.lastPs) {
+      this.restarts++;
+      this.startAt(chunk.epochPs, chunk.timesPs[0]!);
+      times = chunk.timesPs;
+    }
+    let from = 0;
+    while (from < n) {
+      const endPs = this.periodStartPs + this.settings.integrationPs;
+      const split = firstAtOrAfter(times, endPs, from);
+      this.accumulate(chunk.channels.subarray(from, split), times.subarray(from, split));
+      if (split === n) break;
+      out.push(...this.finishPeriod());
+      // Rebase on this chunk's epoch: the next period's times count from it.
+      const shift = chunk.epochPs - this.baseEpochPs!;
+      this.baseEpochPs = chunk.epochPs;
+      this.periodStartPs = endPs - shift;
+      this.lastPs -= shift;
+      times = chunk.timesPs;
+      from = split;
+    }
+    return out;
+  }
+
+  private startAt(epochPs: number, firstPs: number): void {
+    this.baseEpochPs = epochPs;
+    this.periodStartPs = firstPs;
+    this.lastPs = Number.NEGATIVE_INFINITY;
+    this.resetPeriod();
+  }
+
+  private relative(chunk: TimeTagChunk): Float64Array {
+    const offset = chunk.epochPs - this.baseEpochPs!;
+    return offset === 0 ? chunk.timesPs : chunk.timesPs.map((t) => t + offset);
+  }
+
+  private accumulate(channels: Uint8Array, times: Float64Array): void {
+    if (channels.length === 0) return;
+    for (const c of this.correlators) c.push(channels, times);
+    for (let i = 0; i < channels.length; i++) this.counts[channels[i]!]!++;
+    this.lastPs = times[times.length - 1]!;
+  }
+
+  private resetPeriod(): void {
+    this.correlators = this.settings.histograms.map(
+      (h) => new CrossCorrelator(h.a.channel, h.b.channel, h.windowPs, h.binPs),
+    );
+    this.counts.fill(0);
+  }
+
+  private finishPeriod(): Measurement[] {
+    const { settings } = this;
+    const integrationS = settings.integrationPs / 1e12;
+    const index = this.periods++;
+    // The laser's repetition rate: sync tags × the divider.
+    const syncRateHz =
+      settings.syncChannel !== undefined
+        ? (this.counts[settings.syncChannel]! * settings.syncDivider) / integrationS
+        : undefined;
+    const detectors: Record<string, unknown> = {};
+    for (const [name, channel] of Object.entries(settings.detectors)) {
+      const rate = channelRate(this.counts[channel]!, integrationS, settings.deadTimePs[name]);
+      detectors[name] = {
+        ...rate,
+        ...(syncRateHz
+          ? brightness(rate.correctedRateCps ?? rate.rateCps, syncRateHz, settings.setupEfficiency)
+          : {}),
+      };
+    }
+    const out: Measurement[] = [
+      {
+        name: "rates",
+        payload: {
+          period: index,
+          integrationS,
+          ...(syncRateHz !== undefined ? { syncRateHz } : {}),
+          detectors,
+        },
+      },
+    ];
+    settings.histograms.forEach((h, i) => {
+      const histogram = { ...this.correlators[i]!.histogram(), spanPs: settings.integrationPs };
+      out.push({
+        name: h.name,
+        payload: { period: index, integrationS, ...histogramMeasurement(h, histogram) },
+      });
+    });
+    this.resetPeriod();
+    return out;
+  }
+}
+
+function histogramMeasurement(h: LiveHistogram, histogram: CorrelationHistogram): Record<string, unknown> {
+  const coincidences = histogram.counts.reduce((a, b) => a + b, 0);
+  let g2: unknown;
+  try {
+    g2 =
+      coincidences === 0
+        ? { error: `no coincidences within ±${h.windowPs} ps` }
+        : g2Zero(histogram, h.periodPs, h.backgroundCps);
+  } catch (err) {
+    g2 = { error: (err as Error).message };
+  }
+  let heralding: Heralding | { error: string } | undefined;
+  if (h.herald)
+    try {
+      heralding = heraldingEfficiency(histogram, 0, h.herald.delayPs, h.herald.windowPs);
+    } catch (err) {
+      heralding = { error: (err as Error).message };
+    }
+  return {
+    channels: { a: h.a.detector, b: h.b.detector },
+    singles: { a: histogram.singles[0], b: histogram.singles[1] },
+    coincidences,
+    g2,
+    ...(heralding ? { heralding } : {}),
+    histogram: compactHistogram(histogram),
+  };
+}
+
+/**
+ * The histogram as published: bin k counts pairs with τ in [firstTauPs + k·binPs, … + binPs);
+ * `countsBase64` is the counts as little-endian uint32, base64 (4 bytes a bin before encoding).
+ */
+export function compactHistogram(h: CorrelationHistogram) {
+  const counts = Uint32Array.from(h.counts);
+  return {
+    firstTauPs: -h.windowPs,
+    binPs: h.binPs,
+    bins: counts.length,
+    countsBase64: Buffer.from(counts.buffer, counts.byteOffset, counts.byteLength).toString("base64"),
+  };
+}
+
+/** The first index ≥ from whose time is ≥ limit (times ascending). */
+function firstAtOrAfter(times: Float64Array, limit: number, from: number): number {
+  let lo = from;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! < limit) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,218 @@
+/**
+ * Runs the live correlator (agent/correlation/live-engine.ts) in a worker thread, so the interlock
+ * tick and everything else on the main thread never wait for it. Tag chunks from the time-tag
+ * stream are gathered into batches and handed over as transferable buffers. The tags handed over
+ * but not yet acknowledged are the backlog; beyond `maxBacklogTags` a batch is dropped — logged
+ * and counted, never silent. A worker that dies is restarted with backoff.
+ */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { BenchConfig } from "../../config/schema.js";
+import type { TimeTagChunk } from "../../hal/interfaces.js";
+import type { Logger } from "../../hal/logger.js";
+import { Backoff } from "../backoff.js";
+import type { TagBatchMessage, WorkerReply } from "../correlation/correlation-worker.js";
+import type { LiveSettings, Measurement } from "../correlation/live-engine.js";
+
+export interface CorrelationStats {
+  running: boolean;
+  tagsCorrelated: number;
+  backlogTags: number;
+  maxBacklogTags: number;
+  droppedTags: number;
+  periods: number;
+  streamRestarts: number;
+  workerRestarts: number;
+}
+
+export interface CorrelationOptions {
+  /** Tags per batch handed to the worker. */
+  batchTags: number;
+  /** A partial batch is handed over after this long. */
+  flushMs: number;
+  /** Backlog beyond which batches are dropped (and counted). */
+  maxBacklogTags: number;
+}
+
+const DEFAULTS: CorrelationOptions = { batchTags: 1 << 16, flushMs: 50, maxBacklogTags: 50_000_000 };
+
+export class CorrelationService {
+  private worker: Worker | undefined;
+  private channels = new Uint8Array(new ArrayBuffer(0));
+  private times = new Float64Array(new ArrayBuffer(0));
+  private filled = 0;
+  private epochPs = 0;
+  private nextId = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private readonly backoff = new Backoff(1000, 30_000);
+  private stopped = false;
+  private lastDropLogAt = 0;
+  private readonly options: CorrelationOptions;
+  private readonly stats: CorrelationStats = {
+    running: false,
+    tagsCorrelated: 0,
+    backlogTags: 0,
+    maxBacklogTags: 0,
+    droppedTags: 0,
+    periods: 0,
+    streamRestarts: 0,
+    workerRestarts: 0,
+  };
+
+  constructor(
+    private readonly settings: LiveSettings,
+    private readonly workerUrl: URL,
+    private readonly publish: (m: Measurement) => void,
+    private readonly logger: Logger,
+    options: Partial<CorrelationOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+    this.allocate();
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.spawn();
+    this.timer = setInterval(() => this.flush(), this.options.flushMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    clearTimeout(this.restartTimer);
+    const worker = this.worker;
+    this.worker = undefined;
+    this.stats.running = false;
+    if (worker) await worker.terminate();
+  }
+
+  getStats(): CorrelationStats {
+    return { ...this.stats };
+  }
+
+  /** A chunk from the time-tag stream, in order. */
+  push(chunk: TimeTagChunk): void {
+    if (chunk.epochPs !== this.epochPs && this.filled > 0) this.flush();
+    this.epochPs = chunk.epochPs;
+    let from = 0;
+    while (from < chunk.channels.length) {
+      const take = Math.min(chunk.channels.length - from, this.channels.length - this.filled);
+      this.channels.set(chunk.channels.subarray(from, from + take), this.filled);
+      this.times.set(chunk.timesPs.subarray(from, from + take), this.filled);
+      this.filled += take;
+      from += take;
+      if (this.filled === this.channels.length) this.flush();
+    }
+  }
+
+  private allocate(): void {
+    this.channels = new Uint8Array(this.options.batchTags);
+    this.times = new Float64Array(this.options.batchTags);
+    this.filled = 0;
+  }
+
+  /** Hands the partial batch to the worker now (the timer does this every `flushMs`). */
+  flush(): void {
+    const n = this.filled;
+    if (n === 0) return;
+    const { channels, times } = this;
+    const batch: TagBatchMessage = {
+      id: this.nextId++,
+      channels: channels.subarray(0, n),
+      timesPs: times.subarray(0, n),
+      epochPs: this.epochPs,
+    };
+    this.allocate();
+    if (!this.worker || this.stats.backlogTags + n > this.options.maxBacklogTags) {
+      this.stats.droppedTags += n;
+      const now = Date.now();
+      if (now - this.lastDropLogAt > 10_000) {
+        this.lastDropLogAt = now;
+        this.logger.error(
+          {
+            droppedTags: this.stats.droppedTags,
+            backlogTags: this.stats.backlogTags,
+            workerRunning: !!this.worker,
+          },
+          "correlation cannot keep up (or its worker is down): time tags dropped from the live measurement",
+        );
+      }
+      return;
+    }
+    this.stats.backlogTags += n;
+    this.stats.maxBacklogTags = Math.max(this.stats.maxBacklogTags, this.stats.backlogTags);
+    this.worker.postMessage(batch, [channels.buffer, times.buffer]);
+  }
+
+  private spawn(): void {
+    const worker = new Worker(this.workerUrl, { workerData: this.settings });
+    this.worker = worker;
+    this.stats.backlogTags = 0;
+    worker.on("online", () => {
+      this.stats.running = true;
+      this.backoff.reset();
+    });
+    worker.on("message", (reply: WorkerReply) => {
+      if (reply.type === "ack") {
+        this.stats.backlogTags -= reply.tags;
+        this.stats.tagsCorrelated += reply.tags;
+        this.stats.periods = reply.periods;
+        this.stats.streamRestarts = reply.restarts;
+      } else this.publish({ name: reply.name, payload: reply.payload });
+    });
+    worker.on("error", (err) => this.logger.error({ err: err.message }, "correlation worker failed"));
+    worker.on("exit", (code) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      this.stats.running = false;
+      if (this.stopped) return;
+      const retryMs = this.backoff.next();
+      this.stats.workerRestarts++;
+      this.logger.error({ code, retryInMs: retryMs }, "correlation worker exited; restarting it");
+      this.restartTimer = setTimeout(() => this.spawn(), retryMs);
+    });
+  }
+}
+
+/** The worker beside this module in dist/; from the TypeScript sources (tests), the built one. */
+export function defaultWorkerUrl(): URL {
+  const beside = new URL("../correlation/correlation-worker.js", import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  return new URL("../../dist/agent/correlation/correlation-worker.js", import.meta.url);
+}
+
+/** The live correlator's settings from the bench file; undefined when the bench has no tagger to correlate. */
+export function liveSettingsFrom(
+  config: BenchConfig,
+): { source: string; settings: LiveSettings } | undefined {
+  const { correlation, devices } = config;
+  const taggers = Object.entries(devices).filter(([, d]) => d.type === "serial-tagger");
+  const source = correlation.source ?? (taggers.length === 1 ? taggers[0]![0] : undefined);
+  const tagger = source === undefined ? undefined : devices[source];
+  if (source === undefined || tagger?.type !== "serial-tagger") return undefined;
+  const detectors = tagger.channels.detectors;
+  const channel = (detector: string) => ({ detector, channel: detectors[detector]! });
+  return {
+    source,
+    settings: {
+      integrationPs: Math.round(correlation.integrationS * 1e12),
+      detectors,
+      ...(tagger.channels.sync !== undefined ? { syncChannel: tagger.channels.sync } : {}),
+      syncDivider: tagger.channels.syncDivider,
+      deadTimePs: Object.fromEntries(Object.entries(correlation.deadTimeNs).map(([d, ns]) => [d, ns * 1000])),
+      ...(correlation.setupEfficiency !== undefined ? { setupEfficiency: correlation.setupEfficiency } : {}),
+      histograms: correlation.histograms.map((h) => ({
+        name: h.name,
+        a: channel(h.a),
+        b: channel(h.b),
+        windowPs: Math.round(h.windowNs * 1000),
+        binPs: h.binPs,
+        periodPs: h.periodPs,
+        ...(h.backgroundCps ? { backgroundCps: [h.backgroundCps[h.a] ?? 0, h.backgroundCps[h.b] ?? 0] } : {}),
+        ...(h.herald ? { herald: h.herald } : {}),
+      })),
+    },
+  };
+}

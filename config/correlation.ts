@@ -1,0 +1,47 @@
+/**
+ * On-device measurements from the live time tags: which histograms to correlate, how long each
+ * integration period is, and what the rates and brightness need (dead times, set-up efficiency).
+ * Channels are named by detector device (the tagger's `channels.detectors` maps them to inputs).
+ */
+import { z } from "zod";
+import { topicSafeName } from "./common.js";
+
+export const histogramSchema = z
+  .strictObject({
+    /** Published on measurement/<name>. */
+    name: topicSafeName,
+    /** Detector device names; τ = t(b) − t(a). */
+    a: z.string(),
+    b: z.string(),
+    windowNs: z.number().positive().max(1_000_000).default(100),
+    /** Bin of the published histogram, ps; it must divide the ±window. */
+    binPs: z.int().positive().default(100),
+    /** Repetition period for pulsed g2(0), ps, or `auto` to find it in the data; `cw` for a CW source. */
+    periodPs: z.union([z.literal("auto"), z.literal("cw"), z.number().positive()]).default("auto"),
+    /** Background per detector for the CW g2(0) correction, cps. */
+    backgroundCps: z.record(z.string(), z.number().min(0)).optional(),
+    /** Heralded source: `a` heralds `b`; efficiency from coincidences at `heraldDelayPs` ± `heraldWindowPs`/2. */
+    herald: z.strictObject({ delayPs: z.number(), windowPs: z.number().positive() }).optional(),
+  })
+  .refine((h) => h.a !== h.b, { message: "a and b must be different detectors" })
+  .refine((h) => Number.isInteger((2 * h.windowNs * 1000) / h.binPs), {
+    message: "binPs must divide the ±windowNs window",
+    path: ["binPs"],
+  });
+
+export const correlationSchema = z
+  .strictObject({
+    /** The serial-tagger device to correlate; optional when the bench has one. */
+    source: z.string().optional(),
+    /** One measurement per histogram per integration period, in the tagger's own time. */
+    integrationS: z.number().min(0.1).max(3600).default(10),
+    histograms: z.array(histogramSchema).default([]),
+    /** Detector dead time for the corrected rates and the saturation flag, ns, by detector. */
+    deadTimeNs: z.record(z.string(), z.number().min(0)).default({}),
+    /** First lens → detector click efficiency, for the brightness at the first lens. */
+    setupEfficiency: z.number().gt(0).max(1).optional(),
+  })
+  .prefault({});
+
+export type CorrelationConfig = z.infer<typeof correlationSchema>;
+export type HistogramConfig = z.infer<typeof histogramSchema>;

@@ -1,0 +1,136 @@
+/**
+ * The live correlator's periods against an offline correlation of the same tags cut at the same
+ * times, whatever the chunking and the epochs the stream arrives in; restarts; rates and brightness.
+ */
+import { describe, expect, it } from "vitest";
+import { CrossCorrelator } from "../../../agent/correlation/cross-correlation.js";
+import {
+  LiveCorrelationEngine,
+  type LiveSettings,
+  type Measurement,
+} from "../../../agent/correlation/live-engine.js";
+import { pulsedSource, TagGenerator } from "../../../sim/photons.js";
+import { Rng } from "../../../sim/random.js";
+
+const TWO_32 = 2 ** 32;
+const INTEGRATION_PS = 20e9; // 20 ms
+
+const settings: LiveSettings = {
+  integrationPs: INTEGRATION_PS,
+  detectors: { detectorA: 1, detectorB: 2 },
+  syncChannel: 0,
+  syncDivider: 1000,
+  deadTimePs: { detectorA: 40_000, detectorB: 40_000 },
+  setupEfficiency: 0.05,
+  histograms: [
+    {
+      name: "hbt",
+      a: { detector: "detectorA", channel: 1 },
+      b: { detector: "detectorB", channel: 2 },
+      windowPs: 100_000,
+      binPs: 100,
+      periodPs: "auto",
+    },
+  ],
+};
+
+/** 0.1 s of an 80 MHz source with g2(0) = 0.1, photons on channels 1 and 2, sync tags on 0. */
+const source = new TagGenerator(new Rng(3)).generate(
+  0,
+  0.1e12,
+  pulsedSource({ g2Zero: 0.1, transmission: 0.05, syncChannel: 0 }),
+);
+
+/** Feeds the stream in chunks of `size`, each with the epoch `epochOf(first time)`. */
+function feed(engine: LiveCorrelationEngine, size: number, epochOf: (t: number) => number): Measurement[] {
+  const out: Measurement[] = [];
+  for (let at = 0; at < source.timesPs.length; at += size) {
+    const times = source.timesPs.slice(at, at + size);
+    const epochPs = epochOf(times[0]!);
+    out.push(
+      ...engine.push({
+        channels: source.channels.slice(at, at + size),
+        timesPs: times.map((t) => t - epochPs),
+        epochPs,
+      }),
+    );
+  }
+  return out;
+}
+
+const decode = (base64: string) => [...new Uint32Array(Buffer.from(base64, "base64").buffer.slice(0))];
+
+describe("live correlation engine", () => {
+  it("each period's histogram equals an offline correlation of exactly that period's tags", () => {
+    const engine = new LiveCorrelationEngine(settings);
+    const out = feed(engine, 4096, () => 0);
+    const hbt = out.filter((m) => m.name === "hbt");
+    // 0.1 s from the first tag: four whole 20 ms periods are published, the fifth is still open.
+    expect(hbt).toHaveLength(4);
+    const start = source.timesPs[0]!;
+    hbt.forEach((m, k) => {
+      const offline = new CrossCorrelator(1, 2, 100_000, 100);
+      const inPeriod = [...source.timesPs.keys()].filter((i) => {
+        const t = source.timesPs[i]!;
+        return t >= start + k * INTEGRATION_PS && t < start + (k + 1) * INTEGRATION_PS;
+      });
+      offline.push(
+        Uint8Array.from(inPeriod, (i) => source.channels[i]!),
+        Float64Array.from(inPeriod, (i) => source.timesPs[i]!),
+      );
+      const histogram = m.payload.histogram as { countsBase64: string; bins: number; firstTauPs: number };
+      expect(histogram.bins).toBe(2000);
+      expect(histogram.firstTauPs).toBe(-100_000);
+      expect(decode(histogram.countsBase64)).toEqual([...offline.counts]);
+      expect(m.payload.singles).toEqual({
+        a: offline.histogram().singles[0],
+        b: offline.histogram().singles[1],
+      });
+      expect(m.payload.period).toBe(k);
+    });
+  });
+
+  it("gives identical measurements whatever the chunk size and the epochs (multiples of 2^32 ps) the tags come in", () => {
+    const plain = feed(new LiveCorrelationEngine(settings), 4096, () => 0);
+    // Epoch moves every ~4.3 ms: every chunk's times are small numbers from a different epoch.
+    const epochs = feed(new LiveCorrelationEngine(settings), 777, (t) => Math.floor(t / TWO_32) * TWO_32);
+    expect(epochs).toEqual(plain);
+  });
+
+  it("measures g2(0) of the g2(0) = 0.1 source, the rates, and brightness per pulse from the divided sync", () => {
+    const out = feed(new LiveCorrelationEngine(settings), 65_536, () => 0);
+    const hbt = out.filter((m) => m.name === "hbt");
+    // Pool the four periods' peak areas for a tighter figure.
+    const g2s = hbt.map(
+      (m) => m.payload.g2 as { kind: string; centreArea: number; sidePeakMeanArea: number },
+    );
+    expect(g2s.every((g) => g.kind === "pulsed")).toBe(true);
+    const centre = g2s.reduce((a, g) => a + g.centreArea, 0);
+    const side = g2s.reduce((a, g) => a + g.sidePeakMeanArea, 0);
+    // The centre area's Poisson error dominates (the side mean pools many peaks).
+    expect(Math.abs(centre / side - 0.1)).toBeLessThan((3 * Math.sqrt(centre)) / side);
+    expect(centre).toBeGreaterThan(50);
+    const rates = out.find((m) => m.name === "rates")!.payload as {
+      syncRateHz: number;
+      detectors: Record<
+        string,
+        { photons: number; rateCps: number; correctedRateCps: number; detectedPerPulse: number }
+      >;
+    };
+    // Sync tags every 1000 pulses of 12.5 ns: 80 MHz after the divider, to within one tag per period.
+    expect(Math.abs(rates.syncRateHz - 80e6)).toBeLessThanOrEqual((1000 / 0.02) * 1.0001);
+    const a = rates.detectors.detectorA!;
+    expect(a.rateCps).toBe(a.photons / 0.02);
+    expect(a.correctedRateCps).toBeCloseTo(a.rateCps / (1 - a.rateCps * 40e-9), 6);
+    expect(a.detectedPerPulse).toBeCloseTo(a.correctedRateCps / rates.syncRateHz, 12);
+  });
+
+  it("a stream that goes back in time (tagger restart) drops the partial period, counts it, and carries on", () => {
+    const engine = new LiveCorrelationEngine(settings);
+    const first = feed(engine, 65_536, () => 0);
+    const again = feed(engine, 65_536, () => 0);
+    expect(engine.restarts).toBe(1);
+    expect(again.filter((m) => m.name === "hbt").map((m) => m.payload.period)).toEqual([4, 5, 6, 7]);
+    expect(again.map((m) => m.payload.histogram)).toEqual(first.map((m) => m.payload.histogram));
+  });
+});
