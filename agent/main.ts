@@ -13,6 +13,7 @@ import { type BenchDevices, buildDevices } from "./devices.js";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./mqtt/broker.js";
 import { MqttPublisher, type OutgoingMessage } from "./mqtt/publisher.js";
 import { type StatusPayload, Topics } from "./mqtt/topics.js";
+import { recorderSettingsFrom, TagRecorder } from "./recording/recorder.js";
 import { CorrelationService, defaultWorkerUrl, liveSettingsFrom } from "./services/correlation.js";
 import { InterlockService } from "./services/interlocks.js";
 import { LatestReadings } from "./services/latest-readings.js";
@@ -56,13 +57,18 @@ export interface RunningAgent {
 /** Per-step limit at shutdown, so one dead instrument cannot hold the rest of the safe state. */
 const SHUTDOWN_STEP_MS = 2000;
 
-async function withTimeout<T>(what: string, work: Promise<T>, logger: Logger): Promise<void> {
+async function withTimeout<T>(
+  what: string,
+  work: Promise<T>,
+  logger: Logger,
+  limitMs = SHUTDOWN_STEP_MS,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((resolve) => {
     timer = setTimeout(() => {
-      logger.error({ step: what }, `shutdown: ${what} did not finish within ${SHUTDOWN_STEP_MS} ms`);
+      logger.error({ step: what }, `shutdown: ${what} did not finish within ${limitMs} ms`);
       resolve();
-    }, SHUTDOWN_STEP_MS);
+    }, limitMs);
   });
   await Promise.race([work.then(() => undefined), timeout]).catch((err: unknown) =>
     logger.error({ step: what, err: (err as Error).message }, `shutdown: ${what} failed`),
@@ -166,6 +172,24 @@ export async function startAgent(config: BenchConfig, options: AgentOptions): Pr
     streams.subscribe((source, chunk) => {
       if (source === live.source) correlation.push(chunk);
     });
+  const recording = recorderSettingsFrom(config);
+  let recorder: TagRecorder | undefined;
+  if (recording) {
+    const candidate = new TagRecorder(recording, logger.child({ module: "recording" }));
+    try {
+      await candidate.start();
+      recorder = candidate;
+      streams.subscribe((source, chunk) => {
+        if (source === recording.source) candidate.push(chunk);
+      });
+      logger.info({ dir: recording.dir, source: recording.source }, "recording raw time tags");
+    } catch (err) {
+      logger.error(
+        { dir: recording.dir, err: (err as Error).message },
+        "cannot record time tags: recording is off",
+      );
+    }
+  }
   const startedAt = Date.now();
   const agentHealth: TelemetrySource = {
     name: "agent",
@@ -179,6 +203,7 @@ export async function startAgent(config: BenchConfig, options: AgentOptions): Pr
         tagsReceived: Object.values(streams.tagCounts()).reduce((a, b) => a + b, 0),
         faultedDevices: sampler.faultedDevices().join(", "),
         ...(correlation ? correlationHealth(correlation) : {}),
+        ...(recorder ? recorderHealth(recorder) : {}),
       };
     },
   };
@@ -218,6 +243,8 @@ export async function startAgent(config: BenchConfig, options: AgentOptions): Pr
         ...[...devices.detectors].map(([name, d]) => withTimeout(`${name} safe`, d.makeSafe(), logger)),
       ]);
       for (const actuator of devices.actuators.values()) actuator.hold();
+      // After the bench is safe: closing a file hashes it, which takes a while for a big one.
+      if (recorder) await withTimeout("recording", recorder.stop(), logger, 10_000);
       await publisher.stop(status("offline", reason));
       for (const close of closers) await withTimeout("close buses", close(), logger);
       if (broker) await withTimeout("embedded broker", broker.close(), logger);
@@ -236,5 +263,17 @@ function correlationHealth(correlation: CorrelationService): TelemetryValues {
     correlationMaxBacklogTags: s.maxBacklogTags,
     correlationDroppedTags: s.droppedTags,
     correlationPeriods: s.periods,
+  };
+}
+
+function recorderHealth(recorder: TagRecorder): TelemetryValues {
+  const s = recorder.getStats();
+  return {
+    recordingFile: s.currentFile ?? "",
+    recordingFilesClosed: s.filesClosed,
+    recordedTags: s.recordedTags,
+    recordingDroppedTags: s.droppedTags,
+    recordingSkippedTags: s.skippedTags,
+    recordingDeletedFiles: s.deletedFiles,
   };
 }

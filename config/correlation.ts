@@ -45,3 +45,25 @@ export const correlationSchema = z
 
 export type CorrelationConfig = z.infer<typeof correlationSchema>;
 export type HistogramConfig = z.infer<typeof histogramSchema>;
+
+export const recordingSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** The serial-tagger recorded; optional when the bench has one. */
+    source: z.string().optional(),
+    /** Under the unit's StateDirectory by default. */
+    dir: z.string().min(1).default("/var/lib/photon-bench/recordings"),
+    /** A new file after this many MB or seconds (at most 2 h: times in a file stay exact). */
+    rotateMb: z.number().positive().max(100_000).default(256),
+    rotateS: z.number().positive().max(7200).default(600),
+    /** Retention: the oldest files go when the recordings exceed this, or when older than maxAgeDays. */
+    maxTotalGb: z.number().positive().default(20),
+    maxAgeDays: z.number().positive().default(30),
+  })
+  .refine((r) => r.maxTotalGb * 1000 >= 2 * r.rotateMb, {
+    message: "maxTotalGb must hold at least two files of rotateMb",
+    path: ["maxTotalGb"],
+  })
+  .prefault({});
+
+export type RecordingConfig = z.infer<typeof recordingSchema>;

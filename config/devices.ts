@@ -147,3 +147,16 @@ export type SnspdBiasConfig = DeviceOfType<"snspd-bias">;
 export type GpioInterlockConfig = DeviceOfType<"gpio-interlock">;
 export type SerialTaggerConfig = DeviceOfType<"serial-tagger">;
 export type AxisName = z.infer<typeof axisSchema>;
+
+/** The serial-tagger a section names, or the bench's only one; else why not. */
+export function resolveTagger(
+  devices: Record<string, DeviceConfig>,
+  named: string | undefined,
+): { name: string; tagger: SerialTaggerConfig } | { problem: string } {
+  const taggers = Object.entries(devices).filter(([, d]) => d.type === "serial-tagger");
+  const name = named ?? (taggers.length === 1 ? taggers[0]![0] : undefined);
+  if (name === undefined) return { problem: `name the serial-tagger (the bench has ${taggers.length})` };
+  const tagger = devices[name];
+  if (tagger?.type !== "serial-tagger") return { problem: `"${name}" is not a serial-tagger device` };
+  return { name, tagger };
+}

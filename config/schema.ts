@@ -5,8 +5,8 @@
  */
 import { z } from "zod";
 import { backendSchema, topicSafeName } from "./common.js";
-import { correlationSchema } from "./correlation.js";
-import { axisNames, type DeviceConfig, deviceSchema } from "./devices.js";
+import { correlationSchema, recordingSchema } from "./correlation.js";
+import { axisNames, type DeviceConfig, deviceSchema, resolveTagger } from "./devices.js";
 import { simSchema } from "./sim.js";
 
 export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
@@ -116,6 +116,7 @@ export const benchConfigSchema = z
     interlocks: z.array(interlockRuleSchema).default([]),
     devices: z.record(topicSafeName, deviceSchema).default({}),
     correlation: correlationSchema,
+    recording: recordingSchema,
     sim: simSchema,
   })
   .superRefine((config, ctx) => {
@@ -186,38 +187,37 @@ export const benchConfigSchema = z
     }
   });
 
-/** The correlation section names a tagger and detectors that tagger has channels for. */
-function checkCorrelation(
-  config: { devices: Record<string, DeviceConfig>; correlation: z.infer<typeof correlationSchema> },
-  ctx: z.RefinementCtx,
-): void {
-  const { correlation, devices } = config;
-  const taggers = Object.entries(devices).filter(([, d]) => d.type === "serial-tagger");
+/** The correlation and recording sections name a tagger, and detectors that tagger has channels for. */
+function checkCorrelation(config: BenchConfigInput, ctx: z.RefinementCtx): void {
+  const { correlation, recording, devices } = config;
+  if (recording.enabled) {
+    const resolved = resolveTagger(devices, recording.source);
+    if ("problem" in resolved)
+      ctx.addIssue({ code: "custom", path: ["recording", "source"], message: resolved.problem });
+  }
   if (correlation.histograms.length === 0) return;
-  const named = correlation.source ?? (taggers.length === 1 ? taggers[0]![0] : undefined);
-  const tagger = named === undefined ? undefined : devices[named];
-  if (tagger?.type !== "serial-tagger") {
-    ctx.addIssue({
-      code: "custom",
-      path: ["correlation", "source"],
-      message:
-        named === undefined
-          ? `name the serial-tagger to correlate (the bench has ${taggers.length})`
-          : `"${named}" is not a serial-tagger device`,
-    });
+  const resolved = resolveTagger(devices, correlation.source);
+  if ("problem" in resolved) {
+    ctx.addIssue({ code: "custom", path: ["correlation", "source"], message: resolved.problem });
     return;
   }
-  const detectors = tagger.channels.detectors;
+  const detectors = resolved.tagger.channels.detectors;
   correlation.histograms.forEach((h, i) => {
     for (const side of ["a", "b"] as const)
       if (!(h[side] in detectors))
         ctx.addIssue({
           code: "custom",
           path: ["correlation", "histograms", i, side],
-          message: `"${h[side]}" has no channel on ${named} (it has ${Object.keys(detectors).join(", ")})`,
+          message: `"${h[side]}" has no channel on ${resolved.name} (it has ${Object.keys(detectors).join(", ")})`,
         });
   });
 }
+
+type BenchConfigInput = {
+  devices: Record<string, DeviceConfig>;
+  correlation: z.infer<typeof correlationSchema>;
+  recording: z.infer<typeof recordingSchema>;
+};
 
 export type BenchConfig = z.infer<typeof benchConfigSchema>;
 export type MqttConfig = BenchConfig["mqtt"];

@@ -8,6 +8,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { resolveTagger } from "../../config/devices.js";
 import type { BenchConfig } from "../../config/schema.js";
 import type { TimeTagChunk } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
@@ -187,11 +188,10 @@ export function defaultWorkerUrl(): URL {
 export function liveSettingsFrom(
   config: BenchConfig,
 ): { source: string; settings: LiveSettings } | undefined {
-  const { correlation, devices } = config;
-  const taggers = Object.entries(devices).filter(([, d]) => d.type === "serial-tagger");
-  const source = correlation.source ?? (taggers.length === 1 ? taggers[0]![0] : undefined);
-  const tagger = source === undefined ? undefined : devices[source];
-  if (source === undefined || tagger?.type !== "serial-tagger") return undefined;
+  const { correlation } = config;
+  const resolved = resolveTagger(config.devices, correlation.source);
+  if ("problem" in resolved) return undefined;
+  const { name: source, tagger } = resolved;
   const detectors = tagger.channels.detectors;
   const channel = (detector: string) => ({ detector, channel: detectors[detector]! });
   return {
