@@ -1,10 +1,9 @@
 /**
  * Cross-correlation histogram g2(τ) between two channels, τ = t(B) − t(A), by exact pair counting:
  * every pair with −W ≤ τ < W is counted once, streaming over time-ordered chunks with nothing lost
- * or counted twice at chunk boundaries. Each event looks back only: an A event pairs with the B
- * events of the last W (τ ≤ 0), a B event with the A events of the last W (τ ≥ 0), so each pair is
- * seen by its later event alone. Times and bins are integer picoseconds; a bin index is
- * (τ + W) / bin truncated, exact for these non-negative integers below 2^31 bins.
+ * or counted twice at chunk boundaries: each A event is paired with the B events within ±W of it
+ * once the stream has passed its window. Times and bins are integer picoseconds; a bin index is
+ * (τ + W) / bin truncated, exact for these non-negative integers below 2^31.
  */
 
 /** A growable queue of times, oldest first, for the last window of one channel. */
@@ -57,10 +56,44 @@ export interface CorrelationHistogram {
   spanPs: number;
 }
 
+/** The hot loop's τ + W is an int32: the window spans at most 2^31 − 1 ps (±1.07 ms). */
+const MAX_SPAN_PS = 2 ** 31 - 1;
+
+/** One channel's recent times, oldest first. */
+class ChannelTimes {
+  times = new Float64Array(4096);
+  length = 0;
+
+  append(t: number): void {
+    if (this.length === this.times.length) {
+      const grown = new Float64Array(this.times.length * 2);
+      grown.set(this.times);
+      this.times = grown;
+    }
+    this.times[this.length++] = t;
+  }
+
+  /** First index whose time is > limit. */
+  firstAfter(limit: number): number {
+    let i = 0;
+    while (i < this.length && this.times[i]! <= limit) i++;
+    return i;
+  }
+
+  /** Forgets the first `n` times. */
+  drop(n: number): void {
+    if (n === 0) return;
+    this.times.copyWithin(0, n, this.length);
+    this.length -= n;
+  }
+}
+
 export class CrossCorrelator {
-  private readonly a = new TimeWindow();
-  private readonly b = new TimeWindow();
-  readonly counts: Float64Array;
+  /** A events not yet paired. */
+  private readonly a = new ChannelTimes();
+  /** B events an unpaired or future A event may still pair with. */
+  private readonly b = new ChannelTimes();
+  private readonly counts: Float64Array;
   private singlesA = 0;
   private singlesB = 0;
   private firstPs: number | undefined;
@@ -83,12 +116,20 @@ export class CrossCorrelator {
       throw new RangeError(
         `window ${windowPs} ps must be a positive whole number of ${binPs} ps bins on each side`,
       );
+    if (2 * windowPs > MAX_SPAN_PS)
+      throw new RangeError(
+        `window ±${windowPs} ps: at most ±${MAX_SPAN_PS / 2} ps (the log bins reach further)`,
+      );
     this.counts = new Float64Array((2 * windowPs) / binPs);
   }
 
-  /** Events of one chunk, in time order (and after every earlier chunk's). */
+  /**
+   * Events of one chunk, in time order (and after every earlier chunk's). Each A event is paired
+   * with the B events in [t − W, t + W) once the stream has reached t + W — until then no later
+   * B event could still fall in its window — so an A event waits up to W; `histogram()` pairs the
+   * ones still waiting (the stream ends there).
+   */
   push(channels: Uint8Array, timesPs: Float64Array): void {
-    const { channelA, channelB, windowPs: w, binPs: bin, counts, a, b } = this;
     const n = channels.length;
     if (n === 0) return;
     if (timesPs[0]! < this.lastPs)
@@ -96,28 +137,42 @@ export class CrossCorrelator {
         `chunk starts at ${timesPs[0]} ps, before the previous one ended (${this.lastPs} ps)`,
       );
     this.firstPs ??= timesPs[0]!;
+    const { channelA, channelB, a, b } = this;
+    let singlesA = 0;
+    let singlesB = 0;
     for (let i = 0; i < n; i++) {
       const ch = channels[i]!;
-      if (ch !== channelA && ch !== channelB) continue;
-      const t = timesPs[i]!;
       if (ch === channelA) {
-        this.singlesA++;
-        b.dropUntil(t - w, false); // keep tB ≥ tA − W
-        const times = b.buffer;
-        for (let j = b.start; j < b.end; j++) counts[((times[j]! - t + w) / bin) | 0]!++;
-        a.push(t);
-      } else {
-        this.singlesB++;
-        a.dropUntil(t - w, true); // keep tA > tB − W
-        const times = a.buffer;
-        for (let j = a.start; j < a.end; j++) counts[((t - times[j]! + w) / bin) | 0]!++;
-        b.push(t);
+        a.append(timesPs[i]!);
+        singlesA++;
+      } else if (ch === channelB) {
+        b.append(timesPs[i]!);
+        singlesB++;
       }
     }
+    this.singlesA += singlesA;
+    this.singlesB += singlesB;
     this.lastPs = timesPs[n - 1]!;
+    // Every B event before lastPs has arrived: A events with t + W ≤ lastPs are complete.
+    this.pairUpTo(this.lastPs - this.windowPs);
   }
 
+  /** Pairs the waiting A events with t ≤ limit, then forgets what no later A event needs. */
+  private pairUpTo(limit: number): void {
+    const { a, b, windowPs: w } = this;
+    const ready = a.firstAfter(limit);
+    pairWindow(a.times, ready, b.times, b.length, w, this.binPs, this.counts);
+    a.drop(ready);
+    // The next A event is at or after the first waiting one, or after lastPs.
+    const next = a.length > 0 ? a.times[0]! : this.lastPs;
+    let old = 0;
+    while (old < b.length && b.times[old]! < next - w) old++;
+    b.drop(old);
+  }
+
+  /** The histogram so far; A events still waiting are paired first (the stream ends here). */
   histogram(): CorrelationHistogram {
+    this.pairUpTo(Number.POSITIVE_INFINITY);
     return {
       channels: [this.channelA, this.channelB],
       windowPs: this.windowPs,
@@ -142,4 +197,33 @@ export function rebin(h: CorrelationHistogram, factor: number): CorrelationHisto
   const counts = new Float64Array(h.counts.length / factor);
   for (let i = 0; i < h.counts.length; i++) counts[Math.floor(i / factor)]! += h.counts[i]!;
   return { ...h, binPs: h.binPs * factor, counts };
+}
+
+/**
+ * The hot loop, a plain function of locals so V8 keeps everything in registers: each A event
+ * `a[0…n)` pairs with the B events in [t − W, t + W), found by two pointers that only move forward.
+ * Counts go to a local int32 histogram first (cheaper increments), then into `counts`.
+ */
+function pairWindow(
+  a: Float64Array,
+  n: number,
+  b: Float64Array,
+  bLength: number,
+  w: number,
+  bin: number,
+  counts: Float64Array,
+): void {
+  if (n === 0) return;
+  const local = new Int32Array(counts.length);
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < n; i++) {
+    const t = a[i]!;
+    const start = t - w;
+    const end = t + w;
+    while (lo < bLength && b[lo]! < start) lo++;
+    while (hi < bLength && b[hi]! < end) hi++;
+    for (let j = lo; j < hi; j++) local[(((b[j]! - start) | 0) / bin) | 0]!++;
+  }
+  for (let k = 0; k < local.length; k++) counts[k]! += local[k]!;
 }
