@@ -22,6 +22,25 @@ export const histogramSchema = z
     backgroundCps: z.record(z.string(), z.number().min(0)).optional(),
     /** Heralded source: `a` heralds `b`; efficiency from coincidences at `heraldDelayPs` ± `heraldWindowPs`/2. */
     herald: z.strictObject({ delayPs: z.number(), windowPs: z.number().positive() }).optional(),
+    /**
+     * Two-photon interference between a and b (the two outputs of the HOM beam splitter):
+     * `cw-dip` — the dip depth at `dipDelayPs` against the plateau beyond ±`farNs`;
+     * `pulsed` — V = 1 − g2(0)/g2⊥(0), against g2⊥(0) measured with distinguishable photons.
+     */
+    hom: z
+      .discriminatedUnion("kind", [
+        z.strictObject({
+          kind: z.literal("cw-dip"),
+          dipDelayPs: z.number().default(0),
+          farNs: z.number().positive().default(20),
+        }),
+        z.strictObject({
+          kind: z.literal("pulsed"),
+          orthogonalG2Zero: z.number().positive(),
+          orthogonalG2ZeroError: z.number().min(0),
+        }),
+      ])
+      .optional(),
   })
   .refine((h) => h.a !== h.b, { message: "a and b must be different detectors" })
   .refine((h) => Number.isInteger((2 * h.windowNs * 1000) / h.binPs), {

@@ -15,6 +15,8 @@
 import type { TimeTagChunk } from "../../hal/interfaces.js";
 import { type CorrelationHistogram, CrossCorrelator } from "./cross-correlation.js";
 import { g2Zero } from "./g2.js";
+import { type HomVisibility, homDipCw, homVisibilityPulsed } from "./hom.js";
+import type { PulsedG2 } from "./pulsed-g2.js";
 import { brightness, channelRate, type Heralding, heraldingEfficiency } from "./rates.js";
 
 export interface LiveHistogram {
@@ -27,6 +29,9 @@ export interface LiveHistogram {
   periodPs: number | "auto" | "cw";
   backgroundCps?: [number, number];
   herald?: { delayPs: number; windowPs: number };
+  hom?:
+    | { kind: "cw-dip"; dipDelayPs: number; farNs: number }
+    | { kind: "pulsed"; orthogonalG2Zero: number; orthogonalG2ZeroError: number };
 }
 
 export interface LiveSettings {
@@ -180,6 +185,7 @@ function histogramMeasurement(h: LiveHistogram, histogram: CorrelationHistogram)
       heralding = { error: (err as Error).message };
     }
   return {
+    ...(h.hom ? { hom: homMeasurement(h.hom, histogram, g2) } : {}),
     channels: { a: h.a.detector, b: h.b.detector },
     singles: { a: histogram.singles[0], b: histogram.singles[1] },
     coincidences,
@@ -187,6 +193,25 @@ function histogramMeasurement(h: LiveHistogram, histogram: CorrelationHistogram)
     ...(heralding ? { heralding } : {}),
     histogram: compactHistogram(histogram),
   };
+}
+
+function homMeasurement(
+  hom: NonNullable<LiveHistogram["hom"]>,
+  histogram: CorrelationHistogram,
+  g2: unknown,
+): HomVisibility | { error: string } {
+  try {
+    if (hom.kind === "cw-dip") return homDipCw(histogram, hom.dipDelayPs, hom.farNs * 1000);
+    const parallel = g2 as PulsedG2 | { kind?: undefined; error: string };
+    if (parallel.kind !== "pulsed") return { error: "HOM (pulsed) needs a pulsed g2(0) of this period" };
+    return homVisibilityPulsed(parallel, {
+      ...parallel,
+      g2Zero: hom.orthogonalG2Zero,
+      g2ZeroError: hom.orthogonalG2ZeroError,
+    });
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
 }
 
 /**

@@ -212,6 +212,7 @@ export function liveSettingsFrom(
         periodPs: h.periodPs,
         ...(h.backgroundCps ? { backgroundCps: [h.backgroundCps[h.a] ?? 0, h.backgroundCps[h.b] ?? 0] } : {}),
         ...(h.herald ? { herald: h.herald } : {}),
+        ...(h.hom ? { hom: h.hom } : {}),
       })),
     },
   };

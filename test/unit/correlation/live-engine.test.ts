@@ -134,4 +134,64 @@ describe("live correlation engine", () => {
     expect(again.filter((m) => m.name === "hbt").map((m) => m.payload.period)).toEqual([4, 5, 6, 7]);
     expect(again.map((m) => m.payload.histogram)).toEqual(first.map((m) => m.payload.histogram));
   });
+
+  it("HOM: pulsed V = 1 − g2(0)/g2⊥(0) against a distinguishable reference; CW dip depth of a stream with 70 % of zero-delay pairs removed", () => {
+    const pulsed = new LiveCorrelationEngine({
+      ...settings,
+      histograms: [
+        {
+          ...settings.histograms[0]!,
+          hom: { kind: "pulsed", orthogonalG2Zero: 0.5, orthogonalG2ZeroError: 0.01 },
+        },
+      ],
+    });
+    const out = feed(pulsed, 65_536, () => 0).filter((m) => m.name === "hbt");
+    for (const m of out) {
+      const g2 = m.payload.g2 as { g2Zero: number };
+      const hom = m.payload.hom as { visibility: number; visibilityError: number };
+      expect(hom.visibility).toBeCloseTo(1 - g2.g2Zero / 0.5, 12);
+      // The source's g2(0) = 0.1 against 0.5: V ≈ 0.8.
+      expect(Math.abs(hom.visibility - 0.8)).toBeLessThan(3 * hom.visibilityError);
+    }
+
+    // CW: two 1 Mcps Poisson streams; a B tag within [0, 1 ns) after an A tag is removed with p = 0.7.
+    const rng = new Rng(77);
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let t = rng.exponential(1e6); t < 0.2e12; t += rng.exponential(1e6)) a.push(Math.round(t));
+    for (let t = rng.exponential(1e6); t < 0.2e12; t += rng.exponential(1e6)) b.push(Math.round(t));
+    let k = 0;
+    const kept = b.filter((tb) => {
+      while (k < a.length && a[k]! <= tb - 1000) k++;
+      const paired = k < a.length && a[k]! <= tb; // an A in (tb − 1 ns, tb]
+      return !(paired && rng.uniform() < 0.7);
+    });
+    const merged = [...a.map((t) => [t, 1] as const), ...kept.map((t) => [t, 2] as const)].sort(
+      (x, y) => x[0] - y[0],
+    );
+    const cw = new LiveCorrelationEngine({
+      ...settings,
+      syncChannel: undefined,
+      integrationPs: 0.1e12,
+      histograms: [
+        {
+          ...settings.histograms[0]!,
+          binPs: 1000,
+          periodPs: "cw",
+          hom: { kind: "cw-dip", dipDelayPs: 0, farNs: 20 },
+        },
+      ],
+    });
+    const dips = cw
+      .push({
+        channels: Uint8Array.from(merged, (e) => e[1]),
+        timesPs: Float64Array.from(merged, (e) => e[0]),
+        epochPs: 0,
+      })
+      .filter((m) => m.name === "hbt")
+      .map((m) => m.payload.hom as { visibility: number; visibilityError: number; plateauPerBin: number });
+    expect(dips).toHaveLength(1);
+    expect(dips[0]!.plateauPerBin).toBeGreaterThan(50);
+    expect(Math.abs(dips[0]!.visibility - 0.7)).toBeLessThan(3 * dips[0]!.visibilityError);
+  });
 });
