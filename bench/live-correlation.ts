@@ -10,7 +10,7 @@
  */
 import { pathToFileURL } from "node:url";
 import pino from "pino";
-import { LiveCorrelationEngine, type LiveSettings } from "../agent/correlation/live-engine.js";
+import { LiveCorrelationEngine, twoDetectorSettings } from "../agent/correlation/live-engine.js";
 import { CorrelationService } from "../agent/services/correlation.js";
 import { Rng } from "../sim/random.js";
 
@@ -36,22 +36,7 @@ const times = Float64Array.from(blockTimes);
 const channels = Uint8Array.from(blockChannels);
 const tagsPerSlice = Math.round((2 * RATE_PER_CHANNEL * SLICE_MS) / 1000);
 
-const settings: LiveSettings = {
-  integrationPs: 1e12,
-  detectors: { a: 1, b: 2 },
-  syncDivider: 1,
-  deadTimePs: {},
-  histograms: [
-    {
-      name: "hbt",
-      a: { detector: "a", channel: 1 },
-      b: { detector: "b", channel: 2 },
-      windowPs: 500_000,
-      binPs: 1000,
-      periodPs: "cw",
-    },
-  ],
-};
+const settings = twoDetectorSettings(1e12, { windowPs: 500_000, binPs: 1000, periodPs: "cw" });
 
 /** Sends the next `count` tags of the endless replay to `sink`. */
 function replay() {

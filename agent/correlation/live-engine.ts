@@ -239,3 +239,19 @@ function firstAtOrAfter(times: Float64Array, limit: number, from: number): numbe
   }
   return lo;
 }
+
+/** Two detectors `a` (channel 1) and `b` (channel 2), no sync, one CW or pulsed histogram "hbt": the benchmarks' and tests' set-up. */
+export function twoDetectorSettings(
+  integrationPs: number,
+  histogram: Pick<LiveHistogram, "windowPs" | "binPs" | "periodPs">,
+): LiveSettings {
+  return {
+    integrationPs,
+    detectors: { a: 1, b: 2 },
+    syncDivider: 1,
+    deadTimePs: {},
+    histograms: [
+      { name: "hbt", a: { detector: "a", channel: 1 }, b: { detector: "b", channel: 2 }, ...histogram },
+    ],
+  };
+}

@@ -6,7 +6,7 @@
 import { pathToFileURL } from "node:url";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import type { LiveSettings, Measurement } from "../../agent/correlation/live-engine.js";
+import { type Measurement, twoDetectorSettings } from "../../agent/correlation/live-engine.js";
 import { CorrelationService } from "../../agent/services/correlation.js";
 import { InterlockService } from "../../agent/services/interlocks.js";
 import { LatestReadings } from "../../agent/services/latest-readings.js";
@@ -23,22 +23,7 @@ describe("correlation worker under load", () => {
     // made before the clock starts, so only the correlation load is measured.
     const block = poissonPair(9, 5e6, 0.1e12);
     const logger = pino({ level: "silent" });
-    const settings: LiveSettings = {
-      integrationPs: 0.1e12,
-      detectors: { a: 1, b: 2 },
-      syncDivider: 1,
-      deadTimePs: {},
-      histograms: [
-        {
-          name: "hbt",
-          a: { detector: "a", channel: 1 },
-          b: { detector: "b", channel: 2 },
-          windowPs: 500_000,
-          binPs: 1000,
-          periodPs: "cw",
-        },
-      ],
-    };
+    const settings = twoDetectorSettings(0.1e12, { windowPs: 500_000, binPs: 1000, periodPs: "cw" });
     const measurements: Measurement[] = [];
     const service = new CorrelationService(settings, WORKER, (m) => measurements.push(m), logger, {
       maxBacklogTags: 1e9,

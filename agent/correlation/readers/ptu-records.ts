@@ -83,6 +83,19 @@ export interface DecodeCounters {
   dropped?: number;
 }
 
+export function newCounters(): DecodeCounters {
+  return {
+    records: 0,
+    overflowRecords: 0,
+    overflows: 0,
+    markers: 0,
+    syncs: 0,
+    photons: [],
+    maxDtime: 0,
+    lastTimePs: 0,
+  };
+}
+
 export interface DecodedChunk {
   channels: Uint8Array;
   timesPs: Float64Array;
@@ -102,16 +115,7 @@ export class PtuDecoder {
   private channelsOut = new Uint8Array(0);
   private timesOut = new Float64Array(0);
   private dtimesOut = new Float64Array(0);
-  readonly counters: DecodeCounters = {
-    records: 0,
-    overflowRecords: 0,
-    overflows: 0,
-    markers: 0,
-    syncs: 0,
-    photons: [],
-    maxDtime: 0,
-    lastTimePs: 0,
-  };
+  readonly counters: DecodeCounters = newCounters();
 
   constructor(
     readonly type: RecordType,

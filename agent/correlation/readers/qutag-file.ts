@@ -11,7 +11,7 @@
  */
 import { open } from "node:fs/promises";
 import { TimeTagFileError } from "./errors.js";
-import type { DecodeCounters, DecodedChunk } from "./ptu-records.js";
+import { type DecodeCounters, type DecodedChunk, newCounters } from "./ptu-records.js";
 import { checkSpan, type ReadOptions, type TimeTagFile, type TimeTagFileInfo } from "./time-tag-file.js";
 
 export const QUTAG_HEADER_BYTES = 40;
@@ -72,18 +72,7 @@ export class QutagFile implements TimeTagFile {
 
   async *chunks(): AsyncGenerator<DecodedChunk> {
     const { info } = this;
-    const c: DecodeCounters = {
-      records: 0,
-      overflowRecords: 0,
-      overflows: 0,
-      markers: 0,
-      syncs: 0,
-      photons: [],
-      maxDtime: 0,
-      lastTimePs: 0,
-      reordered: 0,
-      dropped: 0,
-    };
+    const c: DecodeCounters = { ...newCounters(), reordered: 0, dropped: 0 };
     this.state = c;
     const reorder = new ReorderBuffer(this.options.reorderWindowPs ?? DEFAULT_REORDER_PS);
     const chunkRecords = this.options.chunkRecords ?? 1 << 20;
