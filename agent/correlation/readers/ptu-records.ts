@@ -258,6 +258,10 @@ function genericT2Loop(
   const n = words.length;
   let ofl = overflowUnits;
   let out = 0;
+  let overflowRecords = 0;
+  let overflows = 0;
+  let syncs = 0;
+  let markers = 0;
   for (let i = 0; i < n; i++) {
     const w = words[i]!;
     if (w < 0x80000000) {
@@ -272,13 +276,17 @@ function genericT2Loop(
       const count = w & 0x1ffffff;
       const wraps = single || count === 0 ? 1 : count;
       ofl += wrap * wraps;
-      c.overflowRecords++;
-      c.overflows += wraps;
+      overflowRecords++;
+      overflows += wraps;
     } else if (channel === 0) {
       timesPs[out] = ofl + (w & 0x1ffffff);
       channels[out++] = SYNC_CHANNEL;
-      c.syncs++;
-    } else c.markers++;
+      syncs++;
+    } else markers++;
   }
+  c.overflowRecords += overflowRecords;
+  c.overflows += overflows;
+  c.syncs += syncs;
+  c.markers += markers;
   return { out, overflowUnits: ofl };
 }
