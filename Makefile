@@ -4,7 +4,7 @@ BIN := node_modules/.bin
 SOURCES := $(shell find agent hal sim config bench -name '*.ts' 2>/dev/null)
 CONFIG ?= config/examples/sim-bench.yaml
 
-.PHONY: setup build run test bench check clean
+.PHONY: setup build run test bench bench-alignment check clean
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -29,7 +29,12 @@ test: build
 
 ## make bench — performance benchmarks, JSON lines on stdout.
 bench: build
-	@for b in dist/bench/*.js; do node "$$b"; done
+	@for b in dist/bench/*.js; do case "$$b" in *alignment*) ;; *) node "$$b";; esac; done
+
+## make bench-alignment — alignment scenarios on the sim, both signals (ARGS="--seed 2 --drift-um-per-s 0.1").
+bench-alignment: build
+	node dist/bench/alignment.js $(ARGS)
+	node dist/bench/alignment.js --signal counts --peak-cps 50000 $(ARGS)
 
 ## make check — strict type check and lint/format check.
 check: setup

@@ -1,0 +1,356 @@
+/**
+ * The fibre-coupling aligner, NanoTrak-like, on a power or a photon-count signal:
+ *  - search: a square spiral out from where the stage is, over a region, with a step below the
+ *    mode size, until the signal is significantly above `foundAbove` (confirmed by a second look);
+ *  - peak: per axis, three samples and a parabola through ln(signal) — exact for a Gaussian mode,
+ *    so a few iterations converge from several mode radii away; the curvature gives the mode
+ *    radius w, which the tracker needs;
+ *  - track: a circular dither of radius a around the centre, ln(signal) demodulated at the dither
+ *    frequency: the first harmonic is −2a(c − p)/w², so the centre moves by a fraction of the
+ *    estimated offset each cycle. The dither costs 1 − exp(−a²/w²) of the signal, reported;
+ *  - reacquire: when a cycle's signal falls significantly below `lossFraction` of the recent peak
+ *    twice running (a knock), a spiral widening from the centre until the signal is back, then
+ *    peak, then track again.
+ * All decisions compare signals with their noise (σ from the signal), so photon counts work too.
+ */
+import type { Axis } from "../../hal/interfaces.js";
+import type { Logger } from "../../hal/logger.js";
+import type { SafeStage } from "./safe-stage.js";
+import {
+  type AlignmentClock,
+  type AlignmentMode,
+  type AlignmentSignal,
+  type AlignmentState,
+  MotionBlocked,
+  type SignalSample,
+} from "./types.js";
+
+export interface AlignerSettings {
+  /** Axes the peak search optimises (x, y, and z for focus when configured). */
+  peakAxes: Axis[];
+  /** Starting guess of the 1/e² mode radius in stage coordinates, µm; the peak fit refines it. */
+  modeRadiusUm: number;
+  search: {
+    /** Half-width of the square region searched around the start, µm. */
+    halfWidthUm: number;
+    stepUm: number;
+    /** The signal that means light is coupled (signal units). */
+    foundAbove: number;
+  };
+  peak: { maxIterations: number; toleranceUm: number };
+  track: { ditherUm: number; phases: number; gain: number; maxStepUm: number };
+  reacquire: {
+    /** A cycle below this fraction of the recent peak (significantly) counts as lost. */
+    lossFraction: number;
+    confirmCycles: number;
+    stepUm: number;
+    maxRadiusUm: number;
+    /** Found again at this fraction of the recent peak. */
+    foundFraction: number;
+  };
+  /**
+   * While tracking, the recent peak follows the dither-corrected signal with this time constant, s
+   * (so a slow change of laser power is followed, a knock is not).
+   */
+  peakAveragingS: number;
+}
+
+/** How many σ make a difference real. */
+const SIGNIFICANT = 3;
+/** The final peak pass averages each point to about this relative error. */
+const FINE_RELATIVE_ERROR = 0.02;
+
+export class Aligner {
+  private mode: AlignmentMode = "idle";
+  private stopRequested = false;
+  private centre: Partial<Record<Axis, number>>;
+  private modeRadiusUm: number;
+  private recentPeak = 0;
+  private recentPeakAtS = 0;
+  private last: SignalSample = { value: 0, sigma: 0 };
+  samples = 0;
+  /** Losses detected while tracking (knocks) and recovered or not. */
+  losses = 0;
+
+  constructor(
+    private readonly settings: AlignerSettings,
+    private readonly stage: SafeStage,
+    private readonly signal: AlignmentSignal,
+    private readonly clock: AlignmentClock,
+    private readonly logger: Logger,
+    private readonly onState: (state: AlignmentState) => void = () => {},
+  ) {
+    this.centre = stage.positions();
+    this.modeRadiusUm = settings.modeRadiusUm;
+  }
+
+  state(note?: string): AlignmentState {
+    const { ditherUm } = this.settings.track;
+    return {
+      mode: this.mode,
+      positionUm: this.stage.positions(),
+      signal: this.last.value,
+      signalUnit: this.signal.unit,
+      fractionOfPeak: this.recentPeak > 0 ? this.last.value / this.recentPeak : 0,
+      ditherLoss: 1 - Math.exp(-(ditherUm ** 2) / this.modeRadiusUm ** 2),
+      modeRadiusUm: this.modeRadiusUm,
+      samples: this.samples,
+      ...(note ? { note } : {}),
+    };
+  }
+
+  /** Asks every mode to finish at its next sample; the stage holds where it is. */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /**
+   * First light to tracking, recovering from knocks, until `untilS` (clock time) or stop(). Motion
+   * refused by the safety gate (interlock) pauses everything; it resumes when motion is allowed.
+   */
+  async run(untilS: number): Promise<AlignmentState> {
+    this.stopRequested = false;
+    let needPeak = true;
+    while (!this.stopRequested && this.clock.nowS() < untilS) {
+      try {
+        if (needPeak) {
+          if (!(await this.search())) return this.finish("the peak was not found in the search region");
+          await this.peak();
+          needPeak = false;
+        }
+        const outcome = await this.track(untilS);
+        if (outcome === "lost" && !(await this.reacquire()))
+          return this.finish("the peak was lost and not found again");
+      } catch (err) {
+        if (!(err instanceof MotionBlocked)) throw err;
+        this.setMode("blocked", err.message);
+        await this.clock.sleep(0.5);
+      }
+    }
+    return this.finish();
+  }
+
+  private finish(note?: string): AlignmentState {
+    this.setMode("idle", note);
+    if (note) this.logger.warn({ note }, "alignment stopped");
+    return this.state(note);
+  }
+
+  private setMode(mode: AlignmentMode, note?: string): void {
+    this.mode = mode;
+    this.onState(this.state(note));
+  }
+
+  private async measure(): Promise<SignalSample> {
+    this.last = await this.signal.sample();
+    this.samples++;
+    return this.last;
+  }
+
+  private significant(s: SignalSample, above: number): boolean {
+    return s.value - SIGNIFICANT * s.sigma > above;
+  }
+
+  private async goTo(position: Partial<Record<Axis, number>>): Promise<void> {
+    for (const [axis, um] of Object.entries(position) as Array<[Axis, number]>)
+      await this.stage.moveToUm(axis, um);
+  }
+
+  /** Points of a square spiral around `centre` (x, y) with `step`, nearest first, inside `inside`. */
+  private *spiral(centre: Partial<Record<Axis, number>>, step: number, maxRadius: number) {
+    const cx = centre.x ?? 0;
+    const cy = centre.y ?? 0;
+    const x = this.stage.range("x");
+    const y = this.stage.range("y");
+    const inside = (px: number, py: number) =>
+      px >= x.minUm && px <= x.maxUm && py >= y.minUm && py <= y.maxUm;
+    let i = 0;
+    let j = 0;
+    yield { x: cx, y: cy };
+    const dirs = [
+      [1, 0],
+      [0, 1],
+      [-1, 0],
+      [0, -1],
+    ] as const;
+    for (let leg = 1, d = 0; leg * step <= 2 * maxRadius + step; d++) {
+      const [di, dj] = dirs[d % 4]!;
+      for (let k = 0; k < leg; k++) {
+        i += di;
+        j += dj;
+        const px = cx + i * step;
+        const py = cy + j * step;
+        if (Math.abs(i * step) <= maxRadius && Math.abs(j * step) <= maxRadius && inside(px, py))
+          yield { x: px, y: py };
+      }
+      if (d % 2 === 1) leg++;
+    }
+  }
+
+  /** Spiral until `found`; confirms a hit with a second sample; leaves the stage there. */
+  private async spiralSearch(
+    step: number,
+    maxRadius: number,
+    found: (s: SignalSample) => boolean,
+  ): Promise<boolean> {
+    for (const point of this.spiral(this.stage.positions(), step, maxRadius)) {
+      if (this.stopRequested) return false;
+      await this.goTo(point);
+      if (found(await this.measure()) && found(await this.measure())) {
+        this.centre = { ...this.centre, ...point };
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** First light: is there signal here, else spiral over the search region. */
+  async search(): Promise<boolean> {
+    this.setMode("search");
+    const { halfWidthUm, stepUm, foundAbove } = this.settings.search;
+    return this.spiralSearch(stepUm, halfWidthUm, (s) => this.significant(s, foundAbove));
+  }
+
+  /** Converges on the maximum, axis by axis, by parabolas through ln(signal). */
+  async peak(): Promise<boolean> {
+    this.setMode("peak");
+    const { maxIterations, toleranceUm } = this.settings.peak;
+    for (let iteration = 0; iteration < maxIterations && !this.stopRequested; iteration++) {
+      let largest = 0;
+      for (const axis of this.settings.peakAxes) largest = Math.max(largest, await this.fitAxis(axis));
+      if (largest < toleranceUm) break;
+    }
+    // A last pass with each point averaged until its relative error is ~2 % (photon counts near the peak).
+    const here = await this.measure();
+    const repeats = Math.min(
+      8,
+      Math.ceil((here.sigma / Math.max(here.value, 1e-12) / FINE_RELATIVE_ERROR) ** 2),
+    );
+    if (repeats > 1) for (const axis of this.settings.peakAxes) await this.fitAxis(axis, repeats);
+    await this.approachCentre();
+    this.notePeak((await this.measure()).value);
+    return true;
+  }
+
+  private async approachCentre(): Promise<void> {
+    for (const axis of this.settings.peakAxes) await this.stage.approachUm(axis, this.centre[axis]!);
+  }
+
+  /** ln of a sample, floored at its own noise so zero counts stay finite. */
+  private static ln(s: SignalSample): number {
+    return Math.log(Math.max(s.value, s.sigma, 1e-12));
+  }
+
+  /** The mean of `n` samples here, with its error. */
+  private async measureMean(n: number): Promise<SignalSample> {
+    if (n === 1) return this.measure();
+    let sum = 0;
+    let variance = 0;
+    for (let i = 0; i < n; i++) {
+      const s = await this.measure();
+      sum += s.value;
+      variance += s.sigma ** 2;
+    }
+    return { value: sum / n, sigma: Math.sqrt(variance) / n };
+  }
+
+  /**
+   * Three points along one axis (approached from below, each the mean of `repeats` samples), the
+   * parabola's vertex; returns how far the centre moved.
+   */
+  private async fitAxis(axis: Axis, repeats = 1): Promise<number> {
+    const c = this.centre[axis] ?? this.stage.positionUm(axis);
+    const h = Math.min(2, Math.max(0.2, 0.5 * this.modeRadiusUm));
+    await this.stage.approachUm(axis, c - h);
+    const below = await this.measureMean(repeats);
+    await this.stage.moveToUm(axis, c);
+    const mid = await this.measureMean(repeats);
+    await this.stage.moveToUm(axis, c + h);
+    const above = await this.measureMean(repeats);
+    const [l1, l0, l2] = [Aligner.ln(below), Aligner.ln(mid), Aligner.ln(above)];
+    const curvature = l1 - 2 * l0 + l2;
+    let delta: number;
+    // A clear maximum: the vertex (and the mode radius from the curvature, if it is plausible).
+    if (curvature < 0 && Math.max(below.value, mid.value, above.value) > SIGNIFICANT * mid.sigma) {
+      delta = Math.max(-3 * h, Math.min(3 * h, (h * (l1 - l2)) / (2 * curvature)));
+      const w = h * Math.sqrt(-2 / curvature);
+      if (w > 0.3 * this.settings.modeRadiusUm && w < 3 * this.settings.modeRadiusUm)
+        this.modeRadiusUm = 0.7 * this.modeRadiusUm + 0.3 * w;
+    } else delta = l2 > l1 ? 2 * h : -2 * h; // no maximum between: climb
+    const { minUm, maxUm } = this.stage.range(axis);
+    const target = Math.min(maxUm, Math.max(minUm, c + delta));
+    this.centre[axis] = target;
+    return Math.abs(target - c);
+  }
+
+  /** The peak as just measured (peak mode) or, `averaged`, folded into the running estimate (track). */
+  private notePeak(value: number, averaged = false): void {
+    const now = this.clock.nowS();
+    const weight = averaged ? Math.min(1, (now - this.recentPeakAtS) / this.settings.peakAveragingS) : 1;
+    this.recentPeak += (value - this.recentPeak) * weight;
+    this.recentPeakAtS = now;
+  }
+
+  /** Dither-and-demodulate until `untilS`, stop(), or a loss ("lost"). */
+  async track(untilS: number): Promise<"done" | "lost"> {
+    this.setMode("track");
+    const { ditherUm: a, phases, gain, maxStepUm } = this.settings.track;
+    const { lossFraction, confirmCycles } = this.settings.reacquire;
+    let lostCycles = 0;
+    while (!this.stopRequested && this.clock.nowS() < untilS) {
+      const cx = this.centre.x!;
+      const cy = this.centre.y!;
+      let c1x = 0;
+      let c1y = 0;
+      let sum = 0;
+      let variance = 0;
+      for (let k = 0; k < phases; k++) {
+        const phi = (2 * Math.PI * k) / phases;
+        await this.goTo({ x: cx + a * Math.cos(phi), y: cy + a * Math.sin(phi) });
+        const s = await this.measure();
+        const l = Aligner.ln(s);
+        c1x += (2 / phases) * l * Math.cos(phi);
+        c1y += (2 / phases) * l * Math.sin(phi);
+        sum += s.value;
+        variance += s.sigma ** 2;
+      }
+      const mean = sum / phases;
+      const meanSigma = Math.sqrt(variance) / phases;
+      const w2 = this.modeRadiusUm ** 2;
+      // Offset of the centre from the peak, from the first harmonic; step back a fraction of it.
+      const ox = (-c1x * w2) / (2 * a);
+      const oy = (-c1y * w2) / (2 * a);
+      const step = Math.hypot(ox, oy) * gain;
+      const scale = step > maxStepUm ? maxStepUm / step : 1;
+      const x = this.stage.range("x");
+      const y = this.stage.range("y");
+      this.centre.x = Math.min(x.maxUm - a, Math.max(x.minUm + a, cx - gain * ox * scale));
+      this.centre.y = Math.min(y.maxUm - a, Math.max(y.minUm + a, cy - gain * oy * scale));
+      // What the peak would read without the dither (the offset estimate is too noisy to correct for).
+      this.notePeak(mean / Math.exp(-(a * a) / w2), true);
+      this.last = { value: mean, sigma: meanSigma };
+      this.onState(this.state());
+      if (mean + SIGNIFICANT * meanSigma < lossFraction * this.recentPeak) {
+        if (++lostCycles >= confirmCycles) {
+          this.losses++;
+          this.logger.warn(
+            { signal: mean, recentPeak: this.recentPeak },
+            "coupling lost while tracking: reacquiring",
+          );
+          return "lost";
+        }
+      } else lostCycles = 0;
+    }
+    return "done";
+  }
+
+  /** A widening spiral from the centre until the signal is back, then peak. */
+  async reacquire(): Promise<boolean> {
+    this.setMode("reacquire");
+    const { stepUm, maxRadiusUm, foundFraction } = this.settings.reacquire;
+    const threshold = foundFraction * this.recentPeak;
+    await this.goTo({ x: this.centre.x!, y: this.centre.y! });
+    if (!(await this.spiralSearch(stepUm, maxRadiusUm, (s) => this.significant(s, threshold)))) return false;
+    return this.peak();
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The simulated bench as the aligner sees it, at full speed: a clock that advances simulated time
+ * (a simulated hour runs in seconds), the piezo stage's models (hysteresis, creep) commanded
+ * directly, and the coupling signal — the photodiode (relative noise 5·10⁻⁴) or a detector's count
+ * rate (Poisson, dark counts, non-paralysable dead time) scaled so the peak gives `peakCps`.
+ * `trueFraction()` is the coupling over its peak at the stage's real position — the score.
+ */
+import type { BenchConfig } from "../config/schema.js";
+import type { Axis } from "../hal/interfaces.js";
+import { SimBench } from "./bench.js";
+import type { Rng } from "./random.js";
+
+export interface RigOptions {
+  signal: "power" | "counts";
+  /** Count rate at the peak, cps (counts signal). */
+  peakCps: number;
+  /** One reading's integration time, s. */
+  integrationS: number;
+}
+
+export class AlignmentRig {
+  readonly bench: SimBench;
+  private readonly noise: Rng;
+  /** True coupling fraction at every sample, for the scenario's mean. */
+  fractions: number[] = [];
+  /** While set, the stage refuses motion (an interlock), with this reason. */
+  blockedBy: string | undefined;
+
+  constructor(
+    config: BenchConfig,
+    readonly options: RigOptions,
+  ) {
+    this.bench = new SimBench(config);
+    this.noise = this.bench.rng.fork("alignment-signal");
+    this.signal.unit = options.signal === "power" ? "mW" : "cps";
+  }
+
+  readonly clock = {
+    nowS: () => this.bench.timeS,
+    sleep: async (seconds: number) => {
+      if (seconds > 0) this.bench.advanceTo(this.bench.timeS + seconds);
+    },
+  };
+
+  readonly driver = {
+    moveToUm: async (axis: Axis, positionUm: number) => {
+      const model = this.bench.stage[axis];
+      if (!model) throw new RangeError(`the simulated stage has no ${axis} axis`);
+      model.command(positionUm, this.bench.timeS);
+    },
+  };
+
+  readonly signal = {
+    unit: "mW" as "mW" | "cps",
+    sample: async () => {
+      const { integrationS } = this.options;
+      await this.clock.sleep(integrationS);
+      this.fractions.push(this.trueFraction());
+      if (this.options.signal === "power") {
+        const value = this.bench.signal("coupled-power");
+        return { value, sigma: Math.max(5e-4 * Math.abs(value), 1e-9) };
+      }
+      const d = this.bench.config.sim.detectors;
+      const trueCps = this.options.peakCps * this.trueFraction() + d.darkCps;
+      const seenCps = trueCps / (1 + trueCps * d.deadTimeNs * 1e-9);
+      const counts = this.noise.poisson(seenCps * integrationS);
+      return { value: counts / integrationS, sigma: Math.sqrt(Math.max(counts, 1)) / integrationS };
+    },
+  };
+
+  trueFraction(): number {
+    return this.bench.coupling() / this.bench.config.sim.optics.peakCoupling;
+  }
+
+  /** The signal at the peak (what `foundAbove` thresholds are set against). */
+  peakSignal(): number {
+    if (this.options.signal === "counts") return this.options.peakCps;
+    const o = this.bench.config.sim.optics;
+    return this.bench.laserOutputMw() * o.monitorTapFraction;
+  }
+
+  /** Where the coupling peak is now, in stage coordinates. */
+  peakUm() {
+    return this.bench.drift.peakAt(this.bench.timeS);
+  }
+
+  /** Puts every stage axis at `positionUm` (commanded), as if it had been left there. */
+  placeStage(positionUm: Partial<Record<Axis, number>>): void {
+    for (const [axis, um] of Object.entries(positionUm) as Array<[Axis, number]>)
+      this.bench.stage[axis]?.command(um, this.bench.timeS);
+  }
+}
