@@ -11,8 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { Aligner, type AlignerSettings } from "../agent/alignment/aligner.js";
-import { SafeStage } from "../agent/alignment/safe-stage.js";
+import { buildAligner } from "../agent/alignment/setup.js";
 import { loadConfig } from "../config/load.js";
 import { AlignmentRig } from "../sim/alignment-rig.js";
 
@@ -45,45 +44,27 @@ const logger = pino({ level: "silent" });
 const counts = signalKind === "counts";
 
 function rig(start: { x: number; y: number }, drift: boolean) {
-  const config = loadConfig({
-    file: "config/examples/sim-bench.yaml",
-    overrides: {
-      "sim.seed": seed,
-      "sim.drift": {
-        thermalAmplitudeUm: drift ? (driftUmPerS * THERMAL_PERIOD_S) / (2 * Math.PI) : 0,
-        thermalPeriodS: THERMAL_PERIOD_S,
-        randomWalkUmPerSqrtS: drift ? 0.002 : 0,
-      },
-      "sim.initial.stagePositionUm": { x: start.x, y: start.y, z: 50 },
+  const overrides = {
+    "sim.seed": seed,
+    "sim.drift": {
+      thermalAmplitudeUm: drift ? (driftUmPerS * THERMAL_PERIOD_S) / (2 * Math.PI) : 0,
+      thermalPeriodS: THERMAL_PERIOD_S,
+      randomWalkUmPerSqrtS: drift ? 0.002 : 0,
     },
-  }).config;
+    "sim.initial.stagePositionUm": { x: start.x, y: start.y, z: 50 },
+    "alignment.search.halfWidthUm": 100,
+    ...(counts ? { "alignment.track.gain": 0.1 } : {}),
+  };
+  const config = loadConfig({ file: "config/examples/sim-bench.yaml", overrides }).config;
   const r = new AlignmentRig(config, {
     signal: counts ? "counts" : "power",
     peakCps,
     integrationS: counts ? 0.004 : 0.002,
   });
-  const limits = config.safety.actuatorLimitsUm.stage ?? {};
-  const stage = new SafeStage(
-    ["x", "y", "z"],
-    { x: start.x, y: start.y, z: 50 },
-    r.driver,
-    { limitsUm: limits, maxStepUm: 5, maxSlewUmPerS: 2000, settleS: 0.0005, approachUm: 1 },
-    r.clock,
-    () => r.blockedBy,
-    logger,
-  );
-  const peak = r.peakSignal();
-  const settings: AlignerSettings = {
-    peakAxes: ["x", "y"],
-    modeRadiusUm: config.sim.optics.modeRadiusUm,
-    search: { halfWidthUm: 100, stepUm: 2, foundAbove: 0.1 * peak },
-    peak: { maxIterations: 6, toleranceUm: 0.1 },
-    track: { ditherUm: 0.25, phases: 8, gain: counts ? 0.15 : 0.3, maxStepUm: 0.5 },
-    reacquire: { lossFraction: 0.5, confirmCycles: 2, stepUm: 3.5, maxRadiusUm: 40, foundFraction: 0.1 },
-    peakAveragingS: 10,
-  };
-  const aligner = new Aligner(settings, stage, r.signal, r.clock, logger);
-  return { r, aligner, stage };
+  // Light is found at a tenth of the peak signal.
+  config.alignment.search.foundAbove = 0.1 * r.peakSignal();
+  const { aligner } = buildAligner(config, r.io({ x: start.x, y: start.y, z: 50 }), logger);
+  return { r, aligner };
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);

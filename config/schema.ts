@@ -4,6 +4,7 @@
  * thermometer) are checked here too, so a bad file fails at start-up with every problem listed.
  */
 import { z } from "zod";
+import { alignmentSchema } from "./alignment.js";
 import { backendSchema, topicSafeName } from "./common.js";
 import { correlationSchema, recordingSchema } from "./correlation.js";
 import { axisNames, type DeviceConfig, deviceSchema, resolveTagger } from "./devices.js";
@@ -117,6 +118,7 @@ export const benchConfigSchema = z
     devices: z.record(topicSafeName, deviceSchema).default({}),
     correlation: correlationSchema,
     recording: recordingSchema,
+    alignment: alignmentSchema,
     sim: simSchema,
   })
   .superRefine((config, ctx) => {
@@ -166,6 +168,7 @@ export const benchConfigSchema = z
         );
     }
     checkCorrelation(config, ctx);
+    checkAlignment(config, ctx);
     for (const [name, axes] of Object.entries(config.safety.actuatorLimitsUm)) {
       const stage = expect(["safety", "actuatorLimitsUm", name], name, ["piezo-mcp4728"]);
       if (stage?.type !== "piezo-mcp4728") continue;
@@ -211,6 +214,36 @@ function checkCorrelation(config: BenchConfigInput, ctx: z.RefinementCtx): void 
           message: `"${h[side]}" has no channel on ${resolved.name} (it has ${Object.keys(detectors).join(", ")})`,
         });
   });
+}
+
+/** The aligner names a stage, and a power-monitor channel or a detector the tagger sees. */
+function checkAlignment(
+  config: BenchConfigInput & { alignment: z.infer<typeof alignmentSchema> },
+  ctx: z.RefinementCtx,
+): void {
+  const { alignment, devices } = config;
+  if (!alignment.enabled) return;
+  const problem = (path: string[], message: string) =>
+    ctx.addIssue({ code: "custom", path: ["alignment", ...path], message });
+  const stage = devices[alignment.stage];
+  if (stage?.type !== "piezo-mcp4728")
+    problem(["stage"], `"${alignment.stage}" is not a piezo-mcp4728 device`);
+  else
+    for (const axis of new Set([...alignment.peakAxes, "x", "y"] as const))
+      if (!stage.axes[axis]) problem(["peakAxes"], `the stage "${alignment.stage}" has no ${axis} axis`);
+  const signal = alignment.signal;
+  if (signal.kind === "power") {
+    const monitor = devices[signal.device];
+    if (monitor?.type !== "ads1115")
+      problem(["signal", "device"], `"${signal.device}" is not an ads1115 device`);
+    else if (!monitor.channels.some((c) => c.name === signal.channel))
+      problem(["signal", "channel"], `"${signal.device}" has no channel "${signal.channel}"`);
+  } else {
+    const tagger = resolveTagger(devices, config.correlation.source);
+    if ("problem" in tagger) problem(["signal", "detector"], `counts need a tagger: ${tagger.problem}`);
+    else if (!(signal.detector in tagger.tagger.channels.detectors))
+      problem(["signal", "detector"], `"${signal.detector}" has no channel on ${tagger.name}`);
+  }
 }
 
 type BenchConfigInput = {

@@ -10,6 +10,8 @@ import type { Axis } from "../hal/interfaces.js";
 import { SimBench } from "./bench.js";
 import type { Rng } from "./random.js";
 
+const ADC_NOISE_MW = 1.25e-5;
+
 export interface RigOptions {
   signal: "power" | "counts";
   /** Count rate at the peak, cps (counts signal). */
@@ -57,8 +59,10 @@ export class AlignmentRig {
       await this.clock.sleep(integrationS);
       this.fractions.push(this.trueFraction());
       if (this.options.signal === "power") {
-        const value = this.bench.signal("coupled-power");
-        return { value, sigma: Math.max(5e-4 * Math.abs(value), 1e-9) };
+        // The photodiode's relative noise (in bench.signal) and the ADC's: one ADS1115 step at
+        // ±4.096 V (125 µV) is 1.25·10⁻⁵ mW at the example's 0.1 mW/V.
+        const value = this.bench.signal("coupled-power") + ADC_NOISE_MW * this.noise.normal();
+        return { value, sigma: Math.hypot(5e-4 * value, ADC_NOISE_MW) };
       }
       const d = this.bench.config.sim.detectors;
       const trueCps = this.options.peakCps * this.trueFraction() + d.darkCps;
@@ -82,6 +86,18 @@ export class AlignmentRig {
   /** Where the coupling peak is now, in stage coordinates. */
   peakUm() {
     return this.bench.drift.peakAt(this.bench.timeS);
+  }
+
+  /** What the aligner runs on (agent/alignment/setup.ts AlignmentIo), the stage commanded at `startUm`. */
+  io(startUm: Partial<Record<Axis, number>>) {
+    this.placeStage(startUm);
+    return {
+      driver: this.driver,
+      clock: this.clock,
+      signal: this.signal,
+      blocked: () => this.blockedBy,
+      startUm,
+    };
   }
 
   /** Puts every stage axis at `positionUm` (commanded), as if it had been left there. */

@@ -68,6 +68,8 @@ export class Aligner {
   private recentPeak = 0;
   private recentPeakAtS = 0;
   private last: SignalSample = { value: 0, sigma: 0 };
+  /** On the peak (after a peak fit), until a loss: `run()` then goes straight on tracking. */
+  private locked = false;
   samples = 0;
   /** Losses detected while tracking (knocks) and recovered or not. */
   losses = 0;
@@ -110,14 +112,10 @@ export class Aligner {
    */
   async run(untilS: number): Promise<AlignmentState> {
     this.stopRequested = false;
-    let needPeak = true;
     while (!this.stopRequested && this.clock.nowS() < untilS) {
       try {
-        if (needPeak) {
-          if (!(await this.search())) return this.finish("the peak was not found in the search region");
-          await this.peak();
-          needPeak = false;
-        }
+        if (!this.locked && !(await this.peak()))
+          return this.finish("the peak was not found in the search region");
         const outcome = await this.track(untilS);
         if (outcome === "lost" && !(await this.reacquire()))
           return this.finish("the peak was lost and not found again");
@@ -156,17 +154,27 @@ export class Aligner {
       await this.stage.moveToUm(axis, um);
   }
 
-  /** Points of a square spiral around `centre` (x, y) with `step`, nearest first, inside `inside`. */
+  /**
+   * Points of a square spiral around `centre` (x, y) with `step`, nearest first. Points beyond the
+   * soft limits are brought onto them (so a peak just outside is still seen from the edge), each
+   * point once.
+   */
   private *spiral(centre: Partial<Record<Axis, number>>, step: number, maxRadius: number) {
     const cx = centre.x ?? 0;
     const cy = centre.y ?? 0;
     const x = this.stage.range("x");
     const y = this.stage.range("y");
-    const inside = (px: number, py: number) =>
-      px >= x.minUm && px <= x.maxUm && py >= y.minUm && py <= y.maxUm;
+    const seen = new Set<string>();
+    const point = (px: number, py: number) => {
+      const p = { x: Math.min(x.maxUm, Math.max(x.minUm, px)), y: Math.min(y.maxUm, Math.max(y.minUm, py)) };
+      const key = `${p.x},${p.y}`;
+      if (seen.has(key)) return undefined;
+      seen.add(key);
+      return p;
+    };
     let i = 0;
     let j = 0;
-    yield { x: cx, y: cy };
+    yield point(cx, cy)!;
     const dirs = [
       [1, 0],
       [0, 1],
@@ -178,22 +186,22 @@ export class Aligner {
       for (let k = 0; k < leg; k++) {
         i += di;
         j += dj;
-        const px = cx + i * step;
-        const py = cy + j * step;
-        if (Math.abs(i * step) <= maxRadius && Math.abs(j * step) <= maxRadius && inside(px, py))
-          yield { x: px, y: py };
+        if (Math.abs(i * step) > maxRadius || Math.abs(j * step) > maxRadius) continue;
+        const p = point(cx + i * step, cy + j * step);
+        if (p) yield p;
       }
       if (d % 2 === 1) leg++;
     }
   }
 
-  /** Spiral until `found`; confirms a hit with a second sample; leaves the stage there. */
+  /** Spiral until `found` (a hit confirmed by a second sample), leaving the stage there; else back at the start. */
   private async spiralSearch(
     step: number,
     maxRadius: number,
     found: (s: SignalSample) => boolean,
   ): Promise<boolean> {
-    for (const point of this.spiral(this.stage.positions(), step, maxRadius)) {
+    const start = this.stage.positions();
+    for (const point of this.spiral(start, step, maxRadius)) {
       if (this.stopRequested) return false;
       await this.goTo(point);
       if (found(await this.measure()) && found(await this.measure())) {
@@ -201,6 +209,7 @@ export class Aligner {
         return true;
       }
     }
+    await this.goTo({ x: start.x!, y: start.y! });
     return false;
   }
 
@@ -213,6 +222,10 @@ export class Aligner {
 
   /** Converges on the maximum, axis by axis, by parabolas through ln(signal). */
   async peak(): Promise<boolean> {
+    const { foundAbove } = this.settings.search;
+    // In the dark a fit would wander: find the light first.
+    if (!this.significant(await this.measure(), foundAbove) && !(await this.search())) return false;
+    this.centre = { ...this.centre, ...this.stage.positions() };
     this.setMode("peak");
     const { maxIterations, toleranceUm } = this.settings.peak;
     for (let iteration = 0; iteration < maxIterations && !this.stopRequested; iteration++) {
@@ -228,7 +241,10 @@ export class Aligner {
     );
     if (repeats > 1) for (const axis of this.settings.peakAxes) await this.fitAxis(axis, repeats);
     await this.approachCentre();
-    this.notePeak((await this.measure()).value);
+    const top = await this.measure();
+    if (!this.significant(top, foundAbove)) return false;
+    this.notePeak(top.value);
+    this.locked = true;
     return true;
   }
 
@@ -333,6 +349,7 @@ export class Aligner {
       if (mean + SIGNIFICANT * meanSigma < lossFraction * this.recentPeak) {
         if (++lostCycles >= confirmCycles) {
           this.losses++;
+          this.locked = false;
           this.logger.warn(
             { signal: mean, recentPeak: this.recentPeak },
             "coupling lost while tracking: reacquiring",
