@@ -14,6 +14,7 @@ import { type EmbeddedBroker, startEmbeddedBroker } from "./mqtt/broker.js";
 import { MqttPublisher, type OutgoingMessage } from "./mqtt/publisher.js";
 import { type StatusPayload, Topics } from "./mqtt/topics.js";
 import { recorderSettingsFrom, TagRecorder } from "./recording/recorder.js";
+import { alignmentFromConfig } from "./services/alignment.js";
 import { CorrelationService, defaultWorkerUrl, liveSettingsFrom } from "./services/correlation.js";
 import { InterlockService } from "./services/interlocks.js";
 import { LatestReadings } from "./services/latest-readings.js";
@@ -219,12 +220,28 @@ export async function startAgent(config: BenchConfig, options: AgentOptions): Pr
     logger.child({ module: "telemetry" }),
   );
 
+  const alignment = alignmentFromConfig(
+    config,
+    {
+      actuators: devices.actuators,
+      powerMonitors: devices.powerMonitors,
+      subscribeTags: (listener) => streams.subscribe(listener),
+      trippedRules: () => interlocks.trippedRules(),
+      faultedDevices: () => sampler.faultedDevices(),
+      publishState: (state) =>
+        publisher.publish(topics.alignment(), { ts: new Date().toISOString(), ...state }),
+      publishAlarm: (alarm) => publisher.publish(topics.alarm(alarm.name), alarm, { retain: true }),
+    },
+    logger.child({ module: "alignment" }),
+  );
+
   // Safety first: interlocks run before anything is published or streamed.
   await interlocks.start();
   await publisher.start(3000);
   sampler.start();
   correlation?.start();
   await streams.start();
+  await alignment?.start();
   logger.info(
     { benchId: config.benchId, devices: devices.sampled.length, broker: brokerUrl },
     "agent running",
@@ -234,6 +251,7 @@ export async function startAgent(config: BenchConfig, options: AgentOptions): Pr
   const stop = (reason = "shutdown") =>
     (stopping ??= (async () => {
       logger.info({ reason }, "stopping: driving the bench to its safe state");
+      if (alignment) await withTimeout("alignment", alignment.stop(), logger);
       await withTimeout("telemetry", sampler.stop(), logger);
       await withTimeout("time-tag streams", streams.stop(), logger);
       if (correlation) await withTimeout("correlation", correlation.stop(), logger);

@@ -140,35 +140,25 @@ export class TagGenerator {
         sigma * this.rng.normal();
       out.push([Math.round(t), d.channel]);
     };
-    /** Which detector a photon reaches and is detected by, or -1. */
-    const route = () => {
-      let u = this.rng.uniform();
-      for (let i = 0; i < perPhoton.length; i++) {
-        if (u < perPhoton[i]!) return i;
-        u -= perPhoton[i]!;
-      }
-      return -1;
+    /** Which detector a detected photon went to, in proportion to their probabilities. */
+    const detector = () => {
+      let u = this.rng.uniform() * q;
+      let which = 0;
+      while (which < perPhoton.length - 1 && u >= perPhoton[which]!) u -= perPhoton[which++]!;
+      return which;
     };
+    // Two photons, at least one detected: exactly one (2q(1 − q)) or both (q²), drawn directly —
+    // rejection sampling would loop for ever when the coupling is near zero (after a knock).
+    const pBothGivenAny = (q * q) / (2 * q * (1 - q) + q * q);
     const first = Math.ceil(t0Ps / s.periodPs);
     const last = Math.ceil(t1Ps / s.periodPs) - 1;
     for (let k = first - 1 + this.rng.geometric(pEvent); k <= last; k += this.rng.geometric(pEvent)) {
       const pulsePs = k * s.periodPs;
-      if (this.rng.uniform() * pEvent < p1 * q) {
-        // One photon, detected: by which detector, in proportion to their probabilities.
-        let u = this.rng.uniform() * q;
-        let which = 0;
-        while (which < perPhoton.length - 1 && u >= perPhoton[which]!) u -= perPhoton[which++]!;
-        detect(pulsePs, which);
-      } else {
-        // Two photons, at least one detected.
-        for (;;) {
-          const a = route();
-          const b = route();
-          if (a < 0 && b < 0) continue;
-          if (a >= 0) detect(pulsePs, a);
-          if (b >= 0) detect(pulsePs, b);
-          break;
-        }
+      if (this.rng.uniform() * pEvent < p1 * q)
+        detect(pulsePs, detector()); // one photon, detected
+      else {
+        detect(pulsePs, detector());
+        if (this.rng.uniform() < pBothGivenAny) detect(pulsePs, detector());
       }
     }
   }

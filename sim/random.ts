@@ -88,7 +88,9 @@ export class Rng {
   /** Trials up to and including the first success, each with probability p (p in (0, 1]). */
   geometric(p: number): number {
     if (p >= 1) return 1;
-    return Math.floor(Math.log(1 - this.uniform()) / Math.log(1 - p)) + 1;
+    // log1p: for p below double resolution log(1 − p) would be 0 and the result −∞ (an endless
+    // pulse loop when the coupling is ~0 after a knock).
+    return Math.floor(Math.log(1 - this.uniform()) / Math.log1p(-p)) + 1;
   }
 
   /** Poisson: inversion for small means, the normal approximation with continuity above 500. */

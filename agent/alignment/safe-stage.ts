@@ -56,6 +56,8 @@ export class SafeStage {
 
   /** Moves one axis, in steps no longer than maxStepUm, each no faster than maxSlewUmPerS. */
   async moveToUm(axis: Axis, targetUm: number): Promise<void> {
+    if (!Number.isFinite(targetUm))
+      throw new RangeError(`alignment move of ${axis} to ${targetUm} µm refused`);
     const { minUm, maxUm } = this.range(axis);
     let target = targetUm;
     if (target < minUm || target > maxUm) {

@@ -5,6 +5,7 @@
  *   <base>/<benchId>/telemetry/<device>     per device, every telemetry period
  *   <base>/<benchId>/alarm/<name>           retained, on every change of an alarm
  *   <base>/<benchId>/measurement/<name>     per integration period: `rates` and one per histogram
+ *   <base>/<benchId>/alignment              the aligner's state, every publishEveryS and on each change of mode
  */
 import type { HalError } from "../../hal/errors.js";
 import type { TelemetryValues } from "../../hal/interfaces.js";
@@ -59,6 +60,10 @@ export class Topics {
 
   alarm(name: string): string {
     return `${this.root}/alarm/${name}`;
+  }
+
+  alignment(): string {
+    return `${this.root}/alignment`;
   }
 
   measurement(name: string): string {

@@ -244,6 +244,11 @@ export class InterlockService implements TelemetrySource {
     this.failures.set(what, fault.message);
   }
 
+  /** Rules tripped now (motion and emission wait while any is). */
+  trippedRules(): string[] {
+    return this.rules.filter((s) => s.tripped).map((s) => s.rule.name);
+  }
+
   async readTelemetry(): Promise<TelemetryValues> {
     const values: TelemetryValues = {
       periodMs: this.periodMs,

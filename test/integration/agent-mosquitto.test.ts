@@ -92,8 +92,9 @@ describe.skipIf(!mosquitto)("agent process against a real Mosquitto", () => {
       g2ZeroError: number;
     };
     expect(g2.kind).toBe("pulsed");
-    expect(g2.periodPs).toBeCloseTo(12_500, -1); // within 5 ps
-    expect(g2.zeroDelayPs).toBeCloseTo(23_970, -2); // the configured delay, within 50 ps
+    expect(g2.periodPs).toBeCloseTo(12_500, -2); // the 80 MHz repetition, within 50 ps (1 s of data)
+    // The configured delay, to a few 100 ps bins: 1 s holds ~600 coincidences in peaks ~850 ps wide.
+    expect(Math.abs(g2.zeroDelayPs - 23_970)).toBeLessThan(250);
     expect(g2.g2Zero).toBeLessThan(0.02 + 4 * g2.g2ZeroError);
     const measuredRates = await sub.waitFor((m) => m.topic === "photon-bench/it-telemetry/measurement/rates");
     expect((measuredRates.payload as { syncRateHz: number }).syncRateHz).toBeCloseTo(80e6, -5);

@@ -3,31 +3,10 @@
  * runs: interlocks act within one tick, faulted devices show their error and come back, and the
  * other devices keep being served meanwhile.
  */
-import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { startAgent } from "../../agent/main.js";
 import type { SimFaultEvent } from "../../config/sim.js";
-import { createSimulatedBench, type SimulatedBench } from "../../sim/provider.js";
-import { simConfig } from "../helpers/bench-config.js";
-import { freePort, subscriber } from "../helpers/processes.js";
-
-const INTERLOCK_TICK_MS = 50;
-
-async function runBench(benchId: string) {
-  const port = await freePort();
-  const config = simConfig({
-    benchId,
-    "mqtt.embedded": { host: "127.0.0.1", port },
-    "loops.telemetry": { periodMs: 200, retryInitialMs: 100, retryMaxMs: 400 },
-    "loops.interlocks": { periodMs: INTERLOCK_TICK_MS },
-  });
-  const logger = pino({ level: "silent" });
-  const sim = createSimulatedBench(config, logger);
-  sim.clock.start();
-  const agent = await startAgent(config, { logger, providers: { sim: sim.provider } });
-  const sub = await subscriber(`mqtt://127.0.0.1:${port}`, `photon-bench/${benchId}/#`);
-  return { sim, agent, sub, root: `photon-bench/${benchId}` };
-}
+import type { SimulatedBench } from "../../sim/provider.js";
+import { INTERLOCK_TICK_MS, runBench } from "../helpers/agent-bench.js";
 
 /** Resolves with the milliseconds until `condition` holds (polled every event-loop turn). */
 async function msUntil(condition: () => boolean, timeoutMs: number): Promise<number> {

@@ -125,6 +125,18 @@ describe("photon counting", () => {
     expect(g2 / expected).toBeLessThan(1.05);
   });
 
+  it("after a 15 µm knock (coupling ~1e-17) the detectors see only their dark counts, and generation ends", () => {
+    // The generator once looped for ever here: log(1 − p) = 0 for p below double resolution.
+    const source = pulsedSource({
+      transmission: 1e-19,
+      detectors: [{ channel: 1, efficiency: 0.85, darkCps: 1000, delayPs: 0 }],
+    });
+    const tags = new TagGenerator(new Rng(6)).generate(0, 0.1e12, source);
+    // 1000 cps of dark counts for 0.1 s: 100 ± 30.
+    expect(tags.channels.length).toBeGreaterThan(70);
+    expect(tags.channels.length).toBeLessThan(130);
+  });
+
   it("is reproducible: the same seed gives the same tags, another seed different ones", () => {
     const s = pulsedSource({ g2Zero: 0.02 });
     const one = new TagGenerator(new Rng(42)).generate(0, 1e10, s);

@@ -1,0 +1,25 @@
+/** The agent and the simulated bench in one process, with a subscriber to everything the bench publishes. */
+import pino from "pino";
+import { startAgent } from "../../agent/main.js";
+import { createSimulatedBench } from "../../sim/provider.js";
+import { simConfig } from "./bench-config.js";
+import { freePort, subscriber } from "./processes.js";
+
+export const INTERLOCK_TICK_MS = 50;
+
+export async function runBench(benchId: string, overrides: Record<string, unknown> = {}) {
+  const port = await freePort();
+  const config = simConfig({
+    benchId,
+    "mqtt.embedded": { host: "127.0.0.1", port },
+    "loops.telemetry": { periodMs: 200, retryInitialMs: 100, retryMaxMs: 400 },
+    "loops.interlocks": { periodMs: INTERLOCK_TICK_MS },
+    ...overrides,
+  });
+  const logger = pino({ level: "silent" });
+  const sim = createSimulatedBench(config, logger);
+  sim.clock.start();
+  const agent = await startAgent(config, { logger, providers: { sim: sim.provider } });
+  const sub = await subscriber(`mqtt://127.0.0.1:${port}`, `photon-bench/${benchId}/#`);
+  return { sim, agent, sub, root: `photon-bench/${benchId}` };
+}

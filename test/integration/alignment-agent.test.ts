@@ -1,0 +1,60 @@
+/**
+ * The aligner in the running agent on the simulated bench (real time, the stage through its I²C
+ * DAC twin, the photodiode through the ADC twin): it finds and tracks the peak and publishes its
+ * state; a tripped interlock stops every stage move until it clears; a knock is recovered.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { runBench } from "../helpers/agent-bench.js";
+
+describe("alignment in the agent", () => {
+  let running: Awaited<ReturnType<typeof runBench>> | undefined;
+  afterEach(async () => {
+    await running?.sub.close();
+    await running?.agent.stop("test over");
+    running = undefined;
+  });
+
+  it("tracks the peak and publishes its state; holds still while the door interlock is tripped", async () => {
+    running = await runBench("align-agent", { "alignment.publishEveryS": 0.2 });
+    const { sim, sub, root } = running;
+    const tracking = await sub.waitFor(
+      (m) =>
+        m.topic === `${root}/alignment` && m.payload.mode === "track" && (m.payload.samples as number) > 50,
+      15_000,
+    );
+    expect(tracking.payload.signalUnit).toBe("mW");
+    expect(sim.bench.coupling() / sim.bench.config.sim.optics.peakCoupling).toBeGreaterThan(0.95);
+    // Door open: the rule trips; no stage command may follow while it lasts.
+    const commanded = () => Object.values(sim.bench.stage).map((axis) => axis.commandedUm);
+    sim.bench.inject({ fault: "door-open", durationS: 2 });
+    await sub.waitFor((m) => m.topic === `${root}/alignment` && m.payload.mode === "blocked", 3000);
+    const held = commanded();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(commanded()).toEqual(held);
+    // The door closes; the operator switches emission back on; the aligner moves again.
+    await sub.waitFor((m) => m.topic === `${root}/alarm/interlock-door` && m.payload.active === false, 5000);
+    sim.bench.laser.emission = true;
+    const from = sub.messages.length;
+    await sub.waitFor((m) => m.topic === `${root}/alignment` && m.payload.mode === "track", 10_000, from);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(commanded()).not.toEqual(held);
+  }, 40_000);
+
+  it("a 15 µm knock: coupling is lost, the aligner reacquires and tracks again", async () => {
+    running = await runBench("align-knock", { "alignment.publishEveryS": 0.2 });
+    const { sim, sub, root } = running;
+    await sub.waitFor((m) => m.topic === `${root}/alignment` && m.payload.mode === "track", 15_000);
+    const peak = sim.bench.config.sim.optics.peakCoupling;
+    sim.bench.inject({ fault: "fibre-knock", knockUm: 15 });
+    expect(sim.bench.coupling() / peak).toBeLessThan(0.01);
+    const from = sub.messages.length;
+    const lost = await sub.waitFor(
+      (m) => m.topic === `${root}/alignment` && m.payload.mode === "reacquire",
+      5000,
+      from,
+    );
+    const after = sub.messages.indexOf(lost);
+    await sub.waitFor((m) => m.topic === `${root}/alignment` && m.payload.mode === "track", 20_000, after);
+    expect(sim.bench.coupling() / peak).toBeGreaterThan(0.9);
+  }, 40_000);
+});
