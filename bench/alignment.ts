@@ -5,7 +5,8 @@
  *                --drift-um-per-s, default 0.05) plus a random walk: mean fraction of the true peak (target ≥ 98 %)
  *   knock-20um   a 20 µm knock while tracking: time back to ≥ 95 % (target ≤ 2 s)
  *   first-light  start anywhere in the 90 × 90 µm travel: time to ≥ 95 % (target ≤ 30 s)
- * Options: --seed N, --drift-um-per-s X, --signal power|counts, --peak-cps N (counts at the peak).
+ * Options: --seed N, --drift-um-per-s X, --signal power|counts, --peak-cps N (counts at the peak),
+ * --mechanics piezo|stepper (open-loop piezo with hysteresis and creep, or a stepper with backlash).
  * The fraction is the true coupling at the stage's real position (hysteresis and creep included)
  * over the peak coupling — dither loss included.
  */
@@ -21,20 +22,23 @@ const { values } = parseArgs({
     "drift-um-per-s": { type: "string", default: "0.05" },
     signal: { type: "string", default: "power" },
     "peak-cps": { type: "string", default: "50000" },
+    mechanics: { type: "string", default: "piezo" },
   },
 });
 const seed = Number(values.seed);
 const driftUmPerS = Number(values["drift-um-per-s"]);
 const signalKind = values.signal;
 const peakCps = Number(values["peak-cps"]);
+const mechanics = values.mechanics;
 if (
   !Number.isInteger(seed) ||
   !(driftUmPerS >= 0) ||
   !(peakCps > 0) ||
-  (signalKind !== "power" && signalKind !== "counts")
+  (signalKind !== "power" && signalKind !== "counts") ||
+  (mechanics !== "piezo" && mechanics !== "stepper")
 ) {
   process.stderr.write(
-    "usage: bench/alignment.js [--seed N] [--drift-um-per-s X] [--signal power|counts] [--peak-cps N]\n",
+    "usage: bench/alignment.js [--seed N] [--drift-um-per-s X] [--signal power|counts] [--peak-cps N] [--mechanics piezo|stepper]\n",
   );
   process.exit(2);
 }
@@ -46,6 +50,8 @@ const counts = signalKind === "counts";
 function rig(start: { x: number; y: number }, drift: boolean) {
   const overrides = {
     "sim.seed": seed,
+    "sim.stageMechanics": mechanics,
+    ...(mechanics === "stepper" ? { "alignment.motion": { approachUm: 4, approachEveryMove: true } } : {}),
     "sim.drift": {
       thermalAmplitudeUm: drift ? (driftUmPerS * THERMAL_PERIOD_S) / (2 * Math.PI) : 0,
       thermalPeriodS: THERMAL_PERIOD_S,
@@ -70,7 +76,14 @@ function rig(start: { x: number; y: number }, drift: boolean) {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const line = (scenario: string, fields: Record<string, unknown>) =>
   console.log(
-    JSON.stringify({ scenario, signal: signalKind, ...(counts ? { peakCps } : {}), seed, ...fields }),
+    JSON.stringify({
+      scenario,
+      signal: signalKind,
+      ...(counts ? { peakCps } : {}),
+      mechanics,
+      seed,
+      ...fields,
+    }),
   );
 
 // offset-5um: search finds the light, peak converges; samples counted to the end of the peak fit.

@@ -70,7 +70,10 @@ export const alignmentSchema = z
         maxStepUm: z.number().positive().default(5),
         maxSlewUmPerS: z.number().positive().default(2000),
         settleMs: z.number().min(0).default(0.5),
+        /** Overshoot before arriving from below; more than a stepper's backlash. */
         approachUm: z.number().min(0).default(1),
+        /** Reach every position from below (a stepper with backlash), not only the fitted peak. */
+        approachEveryMove: z.boolean().default(false),
       })
       .prefault({}),
     /** While tracking, the reference peak follows the signal with this time constant, s. */

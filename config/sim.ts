@@ -82,6 +82,16 @@ export const simSchema = z
         randomWalkUmPerSqrtS: num(0.002, 0, 10),
       })
       .prefault({}),
+    /** The simulated stage's mechanics: open-loop piezo (hysteresis, creep) or stepper (steps, backlash). */
+    stageMechanics: z.enum(["piezo", "stepper"]).default("piezo"),
+    stepper: z
+      .strictObject({
+        /** Smallest step, µm (microstepping). */
+        stepUm: num(0.1, 0.001, 10),
+        /** Play taken up after each reversal, µm (a few µm). */
+        backlashUm: num(3, 0, 50),
+      })
+      .prefault({}),
     piezo: z
       .strictObject({
         /** Open-loop hysteresis, fraction of travel (10–15 %). */

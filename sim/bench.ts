@@ -7,7 +7,15 @@
 import type { BenchConfig } from "../config/schema.js";
 import type { SimFaultEvent } from "../config/sim.js";
 import { CompressorModel, CryostatModel } from "./cryo.js";
-import { AXES, FibreDrift, PiezoAxisModel, relativeOverlap, type Vector3 } from "./optics.js";
+import {
+  AXES,
+  type AxisModel,
+  FibreDrift,
+  PiezoAxisModel,
+  relativeOverlap,
+  StepperAxisModel,
+  type Vector3,
+} from "./optics.js";
 import { type SourceState, type TagBatch, TagGenerator } from "./photons.js";
 import { Rng } from "./random.js";
 
@@ -41,7 +49,7 @@ export class SimBench {
   readonly detectors = new Map<string, SimDetector>();
   readonly cryostat: CryostatModel;
   readonly compressor: CompressorModel;
-  readonly stage: Record<string, PiezoAxisModel> = {};
+  readonly stage: Record<string, AxisModel> = {};
   readonly drift: FibreDrift;
   doorOpen = false;
   /** Devices whose bus is unplugged, and devices whose next replies are garbled. */
@@ -84,12 +92,19 @@ export class SimBench {
         for (const axis of AXES) {
           const settings = device.axes[axis];
           if (settings)
-            this.stage[axis] = new PiezoAxisModel(
-              sim.initial.stagePositionUm[axis],
-              settings.travelUm,
-              sim.piezo.hysteresisFraction,
-              sim.piezo.creepPerDecade,
-            );
+            this.stage[axis] =
+              sim.stageMechanics === "stepper"
+                ? new StepperAxisModel(
+                    sim.initial.stagePositionUm[axis],
+                    sim.stepper.stepUm,
+                    sim.stepper.backlashUm,
+                  )
+                : new PiezoAxisModel(
+                    sim.initial.stagePositionUm[axis],
+                    settings.travelUm,
+                    sim.piezo.hysteresisFraction,
+                    sim.piezo.creepPerDecade,
+                  );
         }
     }
     this.scheduled = [...sim.faults].sort((a, b) => a.atS - b.atS);

@@ -21,6 +21,13 @@ export function relativeOverlap(offsetUm: Vector3, modeRadiusUm: number, rayleig
   return Math.exp(-lateral) / (1 + (offsetUm.z / rayleighRangeUm) ** 2);
 }
 
+/** A simulated stage axis: commanded in µm, with where it really is. */
+export interface AxisModel {
+  readonly commandedUm: number;
+  command(positionUm: number, nowS: number): void;
+  actualUm(nowS: number): number;
+}
+
 interface PiezoAxisState {
   commandedUm: number;
   /** Hysteresis lag: the stage sits this far behind its command, µm. */
@@ -34,7 +41,7 @@ interface PiezoAxisState {
  * moving one way and relaxes over a quarter of the travel (a rate-independent loop whose full
  * width is h·travel); creep continues a step by `creepPerDecade` of it per decade of time.
  */
-export class PiezoAxisModel {
+export class PiezoAxisModel implements AxisModel {
   private state: PiezoAxisState;
 
   constructor(
@@ -69,6 +76,38 @@ export class PiezoAxisModel {
     const since = Math.max(0, nowS - s.lastStepAtS);
     const creep = s.lastStepUm * this.creepPerDecade * Math.log10(1 + since / CREEP_T0_S);
     return s.commandedUm - s.lagUm + creep;
+  }
+}
+
+/**
+ * One stepper axis: whole steps of `stepUm`, and backlash — after a reversal the first `backlashUm`
+ * of commanded motion only takes up the play in the screw. The carriage stays inside the play band
+ * [command − backlash, command] and moves only when the band pushes it.
+ */
+export class StepperAxisModel implements AxisModel {
+  private commanded: number;
+  private position: number;
+
+  constructor(
+    initialUm: number,
+    private readonly stepUm: number,
+    private readonly backlashUm: number,
+  ) {
+    this.commanded = initialUm;
+    this.position = initialUm;
+  }
+
+  get commandedUm(): number {
+    return this.commanded;
+  }
+
+  command(positionUm: number): void {
+    this.commanded = Math.round(positionUm / this.stepUm) * this.stepUm;
+    this.position = Math.min(Math.max(this.position, this.commanded - this.backlashUm), this.commanded);
+  }
+
+  actualUm(): number {
+    return this.position;
   }
 }
 

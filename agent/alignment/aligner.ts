@@ -70,6 +70,8 @@ export class Aligner {
   private last: SignalSample = { value: 0, sigma: 0 };
   /** On the peak (after a peak fit), until a loss: `run()` then goes straight on tracking. */
   private locked = false;
+  /** Consecutive tracking cycles below the loss level (kept across run() calls). */
+  private lostCycles = 0;
   samples = 0;
   /** Losses detected while tracking (knocks) and recovered or not. */
   losses = 0;
@@ -151,7 +153,7 @@ export class Aligner {
 
   private async goTo(position: Partial<Record<Axis, number>>): Promise<void> {
     for (const [axis, um] of Object.entries(position) as Array<[Axis, number]>)
-      await this.stage.moveToUm(axis, um);
+      await this.stage.goUm(axis, um);
   }
 
   /**
@@ -312,7 +314,6 @@ export class Aligner {
     this.setMode("track");
     const { ditherUm: a, phases, gain, maxStepUm } = this.settings.track;
     const { lossFraction, confirmCycles } = this.settings.reacquire;
-    let lostCycles = 0;
     while (!this.stopRequested && this.clock.nowS() < untilS) {
       const cx = this.centre.x!;
       const cy = this.centre.y!;
@@ -347,7 +348,8 @@ export class Aligner {
       this.last = { value: mean, sigma: meanSigma };
       this.onState(this.state());
       if (mean + SIGNIFICANT * meanSigma < lossFraction * this.recentPeak) {
-        if (++lostCycles >= confirmCycles) {
+        if (++this.lostCycles >= confirmCycles) {
+          this.lostCycles = 0;
           this.losses++;
           this.locked = false;
           this.logger.warn(
@@ -356,7 +358,7 @@ export class Aligner {
           );
           return "lost";
         }
-      } else lostCycles = 0;
+      } else this.lostCycles = 0;
     }
     return "done";
   }

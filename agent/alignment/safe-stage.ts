@@ -15,8 +15,10 @@ export interface StageLimits {
   maxStepUm: number;
   maxSlewUmPerS: number;
   settleS: number;
-  /** How far below a target `approachUm` starts, µm. */
+  /** How far below a target `approachUm` starts, µm (more than a stepper's backlash). */
   approachUm: number;
+  /** Reach every position from below (steppers with backlash), not only the peak fit's. */
+  approachEveryMove: boolean;
 }
 
 export interface StageDriver {
@@ -85,5 +87,11 @@ export class SafeStage {
   async approachUm(axis: Axis, targetUm: number): Promise<void> {
     if (targetUm < this.commanded[axis]!) await this.moveToUm(axis, targetUm - this.limits.approachUm);
     await this.moveToUm(axis, targetUm);
+  }
+
+  /** A move as the mechanics need it: from below when `approachEveryMove`, else direct. */
+  async goUm(axis: Axis, targetUm: number): Promise<void> {
+    if (this.limits.approachEveryMove) await this.approachUm(axis, targetUm);
+    else await this.moveToUm(axis, targetUm);
   }
 }

@@ -46,6 +46,7 @@ export function buildAligner(
       maxSlewUmPerS: a.motion.maxSlewUmPerS,
       settleS: a.motion.settleMs / 1000,
       approachUm: a.motion.approachUm,
+      approachEveryMove: a.motion.approachEveryMove,
     },
     io.clock,
     io.blocked,

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { SimBench } from "../../sim/bench.js";
-import { PiezoAxisModel, relativeOverlap } from "../../sim/optics.js";
+import { PiezoAxisModel, relativeOverlap, StepperAxisModel } from "../../sim/optics.js";
 import { pulsedSource, TagGenerator } from "../../sim/photons.js";
 import { Rng } from "../../sim/random.js";
 import { simConfig } from "../helpers/bench-config.js";
@@ -32,6 +32,18 @@ describe("fibre coupling", () => {
     bench.stage.y!.command(50 + w, 0);
     bench.stage.z!.command(50, 0);
     expect(bench.coupling() / config.sim.optics.peakCoupling).toBeCloseTo(Math.exp(-2), 9);
+  });
+
+  it("stepper backlash: after a reversal the first 3 µm of command move nothing; steps are 0.1 µm", () => {
+    const axis = new StepperAxisModel(50, 0.1, 3);
+    axis.command(60);
+    expect(axis.actualUm()).toBeCloseTo(57, 9); // driven up: the carriage trails by the play
+    axis.command(58);
+    expect(axis.actualUm()).toBeCloseTo(57, 9); // reversal: 2 µm of the 3 µm play, no motion
+    axis.command(55);
+    expect(axis.actualUm()).toBeCloseTo(55, 9); // past the play: it moves with the command
+    axis.command(55.04);
+    expect(axis.commandedUm).toBeCloseTo(55, 9); // below half a step: no step
   });
 
   it("piezo hysteresis: after full sweeps the loop at mid-travel is 70–100 % of h × travel wide", () => {

@@ -33,6 +33,7 @@ function rig(blocked: () => string | undefined = () => undefined) {
       maxSlewUmPerS: 1000,
       settleS: 0.001,
       approachUm: 1,
+      approachEveryMove: false,
     },
     clock,
     blocked,
