@@ -19,6 +19,8 @@ function setup(options: {
   peakUm?: { x: number; y: number; z: number };
   seed?: number;
   mechanics?: "piezo" | "stepper";
+  startZ?: number;
+  peakAxes?: Axis[];
 }) {
   const drift = options.driftUmPerS ?? 0;
   const config = loadConfig({
@@ -32,6 +34,7 @@ function setup(options: {
       },
       ...(options.peakUm ? { "sim.optics.peakPositionUm": options.peakUm } : {}),
       "alignment.search.halfWidthUm": 100,
+      ...(options.peakAxes ? { "alignment.peakAxes": options.peakAxes } : {}),
       ...(options.mechanics === "stepper"
         ? { "sim.stageMechanics": "stepper", "alignment.motion": { approachUm: 4, approachEveryMove: true } }
         : {}),
@@ -46,7 +49,7 @@ function setup(options: {
   config.alignment.search.foundAbove = 0.1 * rig.peakSignal();
   // Every command the stage driver receives, to check limits and motion under an interlock.
   const commands: Array<{ axis: Axis; um: number; atS: number }> = [];
-  const io = rig.io({ ...options.start, z: 50 });
+  const io = rig.io({ ...options.start, z: options.startZ ?? 50 });
   const driver = {
     moveToUm: async (axis: Axis, um: number) => {
       commands.push({ axis, um, atS: rig.bench.timeS });
@@ -167,5 +170,14 @@ describe("alignment on the simulated bench", () => {
       await aligner.run(rig.bench.timeS + 0.05);
     expect(rig.bench.timeS - knockAt).toBeLessThan(2);
     expect(aligner.losses).toBe(1);
+  });
+
+  it("focus: with z among the peak axes, a 12 µm defocus (Rayleigh range 21 µm) is brought within 3 µm of focus", async () => {
+    const { rig, aligner } = setup({ start: { x: 51, y: 49 }, startZ: 62, peakAxes: ["x", "y", "z"] });
+    const before = rig.trueFraction();
+    expect(before).toBeLessThan(0.8);
+    await aligner.peak();
+    expect(Math.abs(rig.bench.stagePositionUm().z - rig.peakUm().z)).toBeLessThan(3);
+    expect(rig.trueFraction()).toBeGreaterThan(0.95);
   });
 });
