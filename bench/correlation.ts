@@ -3,7 +3,9 @@
  *  - decode of HydraHarp V2 T2 records (target ≥ 200 M records/s), against a loop that only
  *    extracts the fields;
  *  - cross-correlation of two 5 Mcps Poisson streams, ±500 ns window, 1 ns bins, one core
- *    (target ≥ 150 M tags/s), against a plain two-loop pair count over the same sorted arrays.
+ *    (target ≥ 150 M tags/s), against a plain two-loop pair count in JavaScript over the same
+ *    sorted arrays. The streaming correlator splits the channels and pairs them in a WebAssembly
+ *    kernel (agent/correlation/pair-kernel.wat).
  * Best of several runs; compare ratios, the machine is shared. For scale: the same two-loop in C
  * (gcc -O3 -march=native, int64 times) runs at 78 M tags/s on the shared 2-core EPYC these were
  * developed on, 86 M with the division-free bin index — the 150 M target needs more than one such core.

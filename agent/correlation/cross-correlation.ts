@@ -56,6 +56,8 @@ export interface CorrelationHistogram {
   spanPs: number;
 }
 
+import { pairWindow } from "./pair-kernel.js";
+
 /** The hot loop's τ + W is an int32: the window spans at most 2^31 − 1 ps (±1.07 ms). */
 const MAX_SPAN_PS = 2 ** 31 - 1;
 
@@ -64,13 +66,12 @@ class ChannelTimes {
   times = new Float64Array(4096);
   length = 0;
 
-  append(t: number): void {
-    if (this.length === this.times.length) {
-      const grown = new Float64Array(this.times.length * 2);
-      grown.set(this.times);
-      this.times = grown;
-    }
-    this.times[this.length++] = t;
+  /** Room for `more` times after the current ones. */
+  reserve(more: number): void {
+    if (this.length + more <= this.times.length) return;
+    const grown = new Float64Array(Math.max(this.times.length * 2, this.length + more));
+    grown.set(this.times.subarray(0, this.length));
+    this.times = grown;
   }
 
   /** First index whose time is > limit. */
@@ -138,20 +139,21 @@ export class CrossCorrelator {
       );
     this.firstPs ??= timesPs[0]!;
     const { channelA, channelB, a, b } = this;
-    let singlesA = 0;
-    let singlesB = 0;
+    a.reserve(n);
+    b.reserve(n);
+    const at = a.times;
+    const bt = b.times;
+    let na = a.length;
+    let nb = b.length;
     for (let i = 0; i < n; i++) {
       const ch = channels[i]!;
-      if (ch === channelA) {
-        a.append(timesPs[i]!);
-        singlesA++;
-      } else if (ch === channelB) {
-        b.append(timesPs[i]!);
-        singlesB++;
-      }
+      if (ch === channelA) at[na++] = timesPs[i]!;
+      else if (ch === channelB) bt[nb++] = timesPs[i]!;
     }
-    this.singlesA += singlesA;
-    this.singlesB += singlesB;
+    this.singlesA += na - a.length;
+    this.singlesB += nb - b.length;
+    a.length = na;
+    b.length = nb;
     this.lastPs = timesPs[n - 1]!;
     // Every B event before lastPs has arrived: A events with t + W ≤ lastPs are complete.
     this.pairUpTo(this.lastPs - this.windowPs);
@@ -197,33 +199,4 @@ export function rebin(h: CorrelationHistogram, factor: number): CorrelationHisto
   const counts = new Float64Array(h.counts.length / factor);
   for (let i = 0; i < h.counts.length; i++) counts[Math.floor(i / factor)]! += h.counts[i]!;
   return { ...h, binPs: h.binPs * factor, counts };
-}
-
-/**
- * The hot loop, a plain function of locals so V8 keeps everything in registers: each A event
- * `a[0…n)` pairs with the B events in [t − W, t + W), found by two pointers that only move forward.
- * Counts go to a local int32 histogram first (cheaper increments), then into `counts`.
- */
-function pairWindow(
-  a: Float64Array,
-  n: number,
-  b: Float64Array,
-  bLength: number,
-  w: number,
-  bin: number,
-  counts: Float64Array,
-): void {
-  if (n === 0) return;
-  const local = new Int32Array(counts.length);
-  let lo = 0;
-  let hi = 0;
-  for (let i = 0; i < n; i++) {
-    const t = a[i]!;
-    const start = t - w;
-    const end = t + w;
-    while (lo < bLength && b[lo]! < start) lo++;
-    while (hi < bLength && b[hi]! < end) hi++;
-    for (let j = lo; j < hi; j++) local[(((b[j]! - start) | 0) / bin) | 0]!++;
-  }
-  for (let k = 0; k < local.length; k++) counts[k]! += local[k]!;
 }
