@@ -1,7 +1,7 @@
 /**
  * Time-tag engine throughput, one JSON line per measurement (make bench):
- *  - decode of HydraHarp V2 T2 records (target ≥ 200 M records/s), against a loop that only
- *    extracts the fields;
+ *  - decode of HydraHarp V2 T2 records (target ≥ 200 M records/s; the loop is in WebAssembly,
+ *    agent/correlation/readers/generic-t2.wat), against a JavaScript loop that only extracts the fields;
  *  - cross-correlation of two 5 Mcps Poisson streams, ±500 ns window, 1 ns bins, one core
  *    (target ≥ 150 M tags/s), against a plain two-loop pair count in JavaScript over the same
  *    sorted arrays. The streaming correlator splits the channels and pairs them in a WebAssembly

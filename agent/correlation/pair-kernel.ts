@@ -1,33 +1,16 @@
 /**
  * The pair-counting hot loop in WebAssembly (pair-kernel.wat): 1.5–1.8× the same loop in
  * JavaScript here (bench/correlation.ts), which matters on a Raspberry Pi that must keep up with
- * a live 2 × 5 Mcps stream. One instance per thread; the times are copied into its memory per call
- * (a chunk's worth), the counts come back as int32 and are added to the caller's histogram.
+ * a live 2 × 5 Mcps stream. The times are copied into its memory per call (a chunk's worth), the
+ * counts come back as int32 and are added to the caller's histogram.
  */
-import { PAIR_KERNEL_WASM_BASE64 } from "./pair-kernel.wasm.js";
+import { WASM_BASE64 } from "./pair-kernel.wasm.js";
+import { kernel, memoryOf, type WasmMemory } from "./wasm.js";
 
-/** The little of the WebAssembly API used here (this project's TypeScript libs do not declare it). */
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-};
-
-interface Kernel {
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+const pairKernel = kernel<{
+  memory: WasmMemory;
   pair(aPtr: number, n: number, bPtr: number, m: number, w: number, bin: number, cPtr: number): void;
-}
-
-let kernel: Kernel | undefined;
-
-function instance(): Kernel {
-  if (!kernel) {
-    const module = new WebAssembly.Module(Buffer.from(PAIR_KERNEL_WASM_BASE64, "base64"));
-    kernel = new WebAssembly.Instance(module).exports as unknown as Kernel;
-  }
-  return kernel;
-}
-
-const PAGE = 65_536;
+}>(WASM_BASE64);
 
 /**
  * Pairs each `a[0…n)` with the `b[0…m)` in [t − W, t + W) (both ascending) and adds the pairs to
@@ -43,13 +26,10 @@ export function pairWindow(
   counts: Float64Array,
 ): void {
   if (n === 0 || m === 0) return;
-  const k = instance();
+  const k = pairKernel();
   const aBytes = n * 8;
   const bBytes = m * 8;
-  const cBytes = counts.length * 4;
-  const need = aBytes + bBytes + cBytes;
-  if (k.memory.buffer.byteLength < need) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / PAGE));
-  const buffer = k.memory.buffer;
+  const buffer = memoryOf(k.memory, aBytes + bBytes + counts.length * 4);
   new Float64Array(buffer, 0, n).set(a.subarray(0, n));
   new Float64Array(buffer, aBytes, m).set(b.subarray(0, m));
   const local = new Int32Array(buffer, aBytes + bBytes, counts.length);

@@ -13,15 +13,11 @@
  * Output: integer picoseconds since the start of the measurement in a Float64Array; photon channels
  * 0-based (PicoHarp T3 numbers its inputs 1–4 on the wire); the sync as SYNC_CHANNEL.
  */
+import { kernel, memoryOf, type WasmGlobal, type WasmMemory } from "../wasm.js";
 import { RecordError, TimeTagFileError } from "./errors.js";
+import { WASM_BASE64 } from "./generic-t2.wasm.js";
 
 export const SYNC_CHANNEL = 64;
-
-/**
- * Per-chunk photon counts of the generic T2 loop. A module-level array: V8 treats it as a constant
- * in the hot loop, which is measurably faster than a fresh one per chunk (bench/correlation.ts).
- */
-const PHOTON_COUNTS = new Float64Array(64);
 
 /** Time units added per overflow, by layout (the wrap of each record's time field). */
 const PICOHARP_T2_WRAP = 210_698_240;
@@ -29,6 +25,24 @@ const PICOHARP_T3_WRAP = 65_536;
 const HYDRAHARP_V1_T2_WRAP = 33_552_000;
 const GENERIC_T2_WRAP = 33_554_432; // 2^25
 const GENERIC_T3_WRAP = 1024; // 2^10 syncs
+
+const genericT2Kernel = kernel<{
+  memory: WasmMemory;
+  ofl: WasmGlobal<number>;
+  overflowRecords: WasmGlobal<number>;
+  overflows: WasmGlobal<number>;
+  syncs: WasmGlobal<number>;
+  markers: WasmGlobal<number>;
+  decode(
+    wordsAt: number,
+    n: number,
+    channelsAt: number,
+    timesAt: number,
+    countsAt: number,
+    wrap: number,
+    single: number,
+  ): number;
+}>(WASM_BASE64);
 
 export type Layout = "picoharp" | "generic";
 export interface RecordType {
@@ -214,79 +228,48 @@ export class PtuDecoder {
    * The common case (HydraHarp, TimeHarp 260, MultiHarp, PicoHarp 330 in T2), as one tight loop:
    * a record below 2^31 is a photon; everything else takes the slow branch.
    */
+  /** The common case (HydraHarp, TimeHarp 260, MultiHarp, PicoHarp 330 in T2), in WebAssembly. */
   private decodeGenericT2(words: Uint32Array): DecodedChunk {
-    const { channels, timesPs } = this.buffers(words.length, false);
+    const n = words.length;
+    const { channels, timesPs } = this.buffers(n, false);
     const c = this.counters;
-    PHOTON_COUNTS.fill(0);
-    const r = genericT2Loop(
-      words,
-      channels,
-      timesPs,
-      this.overflowUnits,
-      this.type.singleWrap ? HYDRAHARP_V1_T2_WRAP : GENERIC_T2_WRAP,
-      this.type.singleWrap,
-      c,
+    const k = genericT2Kernel();
+    // Kernel memory: the words, the channels, the times (8-aligned), the 64 photon counts.
+    const channelsAt = n * 4;
+    const timesAt = Math.ceil((channelsAt + n) / 8) * 8;
+    const countsAt = timesAt + n * 8;
+    const buffer = memoryOf(k.memory, countsAt + 64 * 4);
+    new Uint32Array(buffer, 0, n).set(words);
+    const counts = new Int32Array(buffer, countsAt, 64);
+    counts.fill(0);
+    k.ofl.value = this.overflowUnits;
+    k.overflowRecords.value = 0;
+    k.overflows.value = 0;
+    k.syncs.value = 0;
+    k.markers.value = 0;
+    const single = this.type.singleWrap;
+    const out = k.decode(
+      0,
+      n,
+      channelsAt,
+      timesAt,
+      countsAt,
+      single ? HYDRAHARP_V1_T2_WRAP : GENERIC_T2_WRAP,
+      single ? 1 : 0,
     );
-    const out = r.out;
-    this.overflowUnits = r.overflowUnits;
-    // Time units to ps in a pass of its own: the loop runs faster without it.
+    channels.set(new Uint8Array(buffer, channelsAt, out));
+    timesPs.set(new Float64Array(buffer, timesAt, out));
+    this.overflowUnits = k.ofl.value;
+    c.overflowRecords += k.overflowRecords.value;
+    c.overflows += k.overflows.value;
+    c.syncs += k.syncs.value;
+    c.markers += k.markers.value;
+    // Time units to ps (1 ps on most of these instruments: nothing to do).
     const unit = this.unitPs;
     if (unit !== 1) for (let i = 0; i < out; i++) timesPs[i]! *= unit;
-    for (let ch = 0; ch < 64; ch++)
-      if (PHOTON_COUNTS[ch]! > 0) c.photons[ch] = (c.photons[ch] ?? 0) + PHOTON_COUNTS[ch]!;
-    c.records += words.length;
+    for (let ch = 0; ch < 64; ch++) if (counts[ch]! > 0) c.photons[ch] = (c.photons[ch] ?? 0) + counts[ch]!;
+    c.records += n;
     if (out > 0) c.lastTimePs = timesPs[out - 1]!;
     return { channels: channels.subarray(0, out), timesPs: timesPs.subarray(0, out) };
   }
-}
-
-/**
- * The generic-T2 hot loop as a plain function (V8 optimises it better than the same loop in a
- * method): a record below 2^31 is a photon; everything else takes the slow branch. Photons per
- * channel go to PHOTON_COUNTS.
- */
-function genericT2Loop(
-  words: Uint32Array,
-  channels: Uint8Array,
-  timesPs: Float64Array,
-  overflowUnits: number,
-  wrap: number,
-  single: boolean,
-  c: DecodeCounters,
-): { out: number; overflowUnits: number } {
-  const counts = PHOTON_COUNTS;
-  const n = words.length;
-  let ofl = overflowUnits;
-  let out = 0;
-  let overflowRecords = 0;
-  let overflows = 0;
-  let syncs = 0;
-  let markers = 0;
-  for (let i = 0; i < n; i++) {
-    const w = words[i]!;
-    if (w < 0x80000000) {
-      const channel = w >>> 25;
-      timesPs[out] = ofl + (w & 0x1ffffff);
-      channels[out++] = channel;
-      counts[channel]!++;
-      continue;
-    }
-    const channel = (w >>> 25) & 0x3f;
-    if (channel === 0x3f) {
-      const count = w & 0x1ffffff;
-      const wraps = single || count === 0 ? 1 : count;
-      ofl += wrap * wraps;
-      overflowRecords++;
-      overflows += wraps;
-    } else if (channel === 0) {
-      timesPs[out] = ofl + (w & 0x1ffffff);
-      channels[out++] = SYNC_CHANNEL;
-      syncs++;
-    } else markers++;
-  }
-  c.overflowRecords += overflowRecords;
-  c.overflows += overflows;
-  c.syncs += syncs;
-  c.markers += markers;
-  return { out, overflowUnits: ofl };
 }

@@ -1,21 +1,28 @@
 /**
- * The WebAssembly pair kernel: its embedded bytes are exactly what its WAT source compiles to, and
- * it counts what a double loop counts, at window edges and bin edges included.
+ * The WebAssembly kernels: their embedded bytes are exactly what their WAT sources compile to; the
+ * pair kernel counts what a double loop counts, window and bin edges included (the generic-T2
+ * decoder is checked record by record in ptu.test.ts, on every record type and the real file).
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import wabtInit from "wabt";
 import { pairWindow } from "../../../agent/correlation/pair-kernel.js";
-import { PAIR_KERNEL_WASM_BASE64 } from "../../../agent/correlation/pair-kernel.wasm.js";
+import { WASM_BASE64 as PAIR } from "../../../agent/correlation/pair-kernel.wasm.js";
+import { WASM_BASE64 as GENERIC_T2 } from "../../../agent/correlation/readers/generic-t2.wasm.js";
 import { Rng } from "../../../sim/random.js";
 
 describe("WebAssembly pair kernel", () => {
-  it("is the compiled pair-kernel.wat (run scripts/build-wasm.mjs after editing it)", async () => {
-    const wabt = await wabtInit();
-    const source = "agent/correlation/pair-kernel.wat";
-    const { buffer } = wabt.parseWat(source, readFileSync(source, "utf8")).toBinary({});
-    expect(Buffer.from(buffer).toString("base64")).toBe(PAIR_KERNEL_WASM_BASE64);
-  });
+  it.each([
+    ["agent/correlation/pair-kernel.wat", PAIR],
+    ["agent/correlation/readers/generic-t2.wat", GENERIC_T2],
+  ])(
+    "%s compiles to the embedded bytes (run scripts/build-wasm.mjs after editing it)",
+    async (source, embedded) => {
+      const wabt = await wabtInit();
+      const { buffer } = wabt.parseWat(source, readFileSync(source, "utf8")).toBinary({});
+      expect(Buffer.from(buffer).toString("base64")).toBe(embedded);
+    },
+  );
 
   it("counts every pair with −W ≤ τ < W into bin (τ + W)/bin, like the double loop, edges included", () => {
     const rng = new Rng(8);
