@@ -241,7 +241,7 @@ export async function startAgent(config: BenchConfig, options: AgentOptions): Pr
   sampler.start();
   correlation?.start();
   await streams.start();
-  await alignment?.start();
+  alignment?.start();
   logger.info(
     { benchId: config.benchId, devices: devices.sampled.length, broker: brokerUrl },
     "agent running",

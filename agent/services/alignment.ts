@@ -98,6 +98,7 @@ export class AlignmentService {
   private lowSinceS: number | undefined;
   private readonly alarms = new Map<string, AlarmPayload>();
   private readonly backoff = new Backoff(5000, 300_000);
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly config: BenchConfig,
@@ -106,40 +107,54 @@ export class AlignmentService {
     private readonly clock: AlignmentClock = realClock,
   ) {}
 
-  async start(): Promise<void> {
+  /** Starts the aligner in the background; a failure (a faulted stage at start-up) is retried, never thrown. */
+  start(): void {
+    this.running = this.loop();
+  }
+
+  /** Stops at the next sample (or ends a wait between attempts); the stage holds where it is. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.aligner?.stop();
+    this.wake?.();
+    await this.running;
+  }
+
+  private async build(): Promise<Aligner> {
     const { actuator } = this.deps;
     const startUm: Partial<Record<Axis, number>> = {};
     for (const axis of actuator.axes) startUm[axis] = await actuator.readPositionUm(axis);
-    const { aligner } = buildAligner(
+    return buildAligner(
       this.config,
       { driver: actuator, clock: this.clock, signal: this.deps.signal, blocked: this.deps.blocked, startUm },
       this.logger,
       (state) => this.onState(state),
-    );
-    this.aligner = aligner;
-    this.running = this.loop(aligner);
+    ).aligner;
   }
 
-  /** Stops at the next sample; the stage holds where it is. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.aligner?.stop();
-    await this.running;
-  }
-
-  private async loop(aligner: Aligner): Promise<void> {
+  private async loop(): Promise<void> {
     while (!this.stopped) {
       try {
-        const end = await aligner.run(Number.POSITIVE_INFINITY);
+        this.aligner ??= await this.build();
+        const end = await this.aligner.run(Number.POSITIVE_INFINITY);
         if (this.stopped) break;
         this.alarm("alignment-lost", true, `alignment: ${end.note ?? "stopped"}`);
       } catch (err) {
         this.logger.error({ err: (err as Error).message }, "alignment failed");
         this.alarm("alignment-lost", true, `alignment failed: ${(err as Error).message}`);
       }
+      if (this.stopped) break;
       const retryMs = this.backoff.next();
-      this.logger.warn({ retryInMs: retryMs }, "alignment: searching again later");
-      await this.clock.sleep(retryMs / 1000);
+      this.logger.warn({ retryInMs: retryMs }, "alignment: trying again later");
+      // A wait that stop() can end.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, retryMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
     }
   }
 

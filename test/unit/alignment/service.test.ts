@@ -1,0 +1,46 @@
+/**
+ * The alignment service against HAL mocks (sinon): a stage that cannot be read at start-up does not
+ * stop the agent — the service raises alignment-lost and retries — and stop() ends its wait at once.
+ */
+import pino from "pino";
+import sinon from "sinon";
+import { describe, expect, it } from "vitest";
+import type { AlarmPayload } from "../../../agent/mqtt/topics.js";
+import { AlignmentService } from "../../../agent/services/alignment.js";
+import type { Actuator } from "../../../hal/interfaces.js";
+import { simConfig } from "../../helpers/bench-config.js";
+
+describe("AlignmentService", () => {
+  it("a faulted stage at start-up: alarm, no throw, no move; stop() returns without waiting out the retry", async () => {
+    const actuator = {
+      axes: ["x", "y", "z"],
+      readPositionUm: sinon.stub().rejects(new Error("MCP4728 at 0x60 did not answer")),
+      moveToUm: sinon.stub().resolves(),
+    } as unknown as Actuator & { moveToUm: sinon.SinonStub };
+    const alarms: AlarmPayload[] = [];
+    const service = new AlignmentService(
+      simConfig(),
+      {
+        actuator,
+        signal: { unit: "mW", sample: async () => ({ value: 0.1, sigma: 1e-4 }) },
+        blocked: () => undefined,
+        publishState: () => {},
+        publishAlarm: (a) => alarms.push(a),
+      },
+      pino({ level: "silent" }),
+    );
+    service.start();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(alarms).toEqual([
+      expect.objectContaining({
+        name: "alignment-lost",
+        active: true,
+        message: "alignment failed: MCP4728 at 0x60 did not answer",
+      }),
+    ]);
+    expect(actuator.moveToUm.called).toBe(false);
+    const started = performance.now();
+    await service.stop(); // the first retry is 5 s away
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+});
