@@ -16,6 +16,7 @@
 import type { Axis } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import type { SafeStage } from "./safe-stage.js";
+import { squareSpiral } from "./spiral.js";
 import {
   type AlignmentClock,
   type AlignmentMode,
@@ -156,46 +157,6 @@ export class Aligner {
       await this.stage.goUm(axis, um);
   }
 
-  /**
-   * Points of a square spiral around `centre` (x, y) with `step`, nearest first. Points beyond the
-   * soft limits are brought onto them (so a peak just outside is still seen from the edge), each
-   * point once.
-   */
-  private *spiral(centre: Partial<Record<Axis, number>>, step: number, maxRadius: number) {
-    const cx = centre.x ?? 0;
-    const cy = centre.y ?? 0;
-    const x = this.stage.range("x");
-    const y = this.stage.range("y");
-    const seen = new Set<string>();
-    const point = (px: number, py: number) => {
-      const p = { x: Math.min(x.maxUm, Math.max(x.minUm, px)), y: Math.min(y.maxUm, Math.max(y.minUm, py)) };
-      const key = `${p.x},${p.y}`;
-      if (seen.has(key)) return undefined;
-      seen.add(key);
-      return p;
-    };
-    let i = 0;
-    let j = 0;
-    yield point(cx, cy)!;
-    const dirs = [
-      [1, 0],
-      [0, 1],
-      [-1, 0],
-      [0, -1],
-    ] as const;
-    for (let leg = 1, d = 0; leg * step <= 2 * maxRadius + step; d++) {
-      const [di, dj] = dirs[d % 4]!;
-      for (let k = 0; k < leg; k++) {
-        i += di;
-        j += dj;
-        if (Math.abs(i * step) > maxRadius || Math.abs(j * step) > maxRadius) continue;
-        const p = point(cx + i * step, cy + j * step);
-        if (p) yield p;
-      }
-      if (d % 2 === 1) leg++;
-    }
-  }
-
   /** Spiral until `found` (a hit confirmed by a second sample), leaving the stage there; else back at the start. */
   private async spiralSearch(
     step: number,
@@ -203,7 +164,7 @@ export class Aligner {
     found: (s: SignalSample) => boolean,
   ): Promise<boolean> {
     const start = this.stage.positions();
-    for (const point of this.spiral(start, step, maxRadius)) {
+    for (const point of squareSpiral(start, step, maxRadius, this.stage.range("x"), this.stage.range("y"))) {
       if (this.stopRequested) return false;
       await this.goTo(point);
       if (found(await this.measure()) && found(await this.measure())) {

@@ -15,8 +15,6 @@ import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { appendFile, mkdir, open, readdir, rename, stat, truncate, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { resolveTagger } from "../../config/devices.js";
-import type { BenchConfig } from "../../config/schema.js";
 import type { TimeTagChunk } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import { parsePtuHeader } from "../correlation/readers/ptu-header.js";
@@ -298,23 +296,4 @@ export class TagRecorder {
       this.logger.info({ file: f.name, reason }, "recording deleted by retention");
     }
   }
-}
-
-/** The recorder's settings from the bench file; undefined when recording is off. */
-export function recorderSettingsFrom(config: BenchConfig): RecorderSettings | undefined {
-  const { recording } = config;
-  if (!recording.enabled) return undefined;
-  const resolved = resolveTagger(config.devices, recording.source);
-  if ("problem" in resolved) return undefined;
-  return {
-    dir: recording.dir,
-    source: resolved.name,
-    ...(resolved.tagger.channels.sync !== undefined ? { syncChannel: resolved.tagger.channels.sync } : {}),
-    syncRateHz: 0,
-    rotateBytes: recording.rotateMb * 1e6,
-    rotateS: recording.rotateS,
-    maxTotalBytes: recording.maxTotalGb * 1e9,
-    maxAgeS: recording.maxAgeDays * 86_400,
-    maxPendingBytes: 64e6,
-  };
 }
