@@ -160,6 +160,11 @@ export class CorrelationService {
         this.stats.backlogTags -= reply.tags;
         this.stats.tagsCorrelated += reply.tags;
         this.stats.periods = reply.periods;
+        if (reply.restarts > this.stats.streamRestarts)
+          this.logger.warn(
+            { restarts: reply.restarts },
+            "the tagger's clock went back (stream restarted): the partial integration period was dropped",
+          );
         this.stats.streamRestarts = reply.restarts;
       } else this.publish({ name: reply.name, payload: reply.payload });
     });
