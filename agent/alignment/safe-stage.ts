@@ -28,6 +28,7 @@ export interface StageDriver {
 export class SafeStage {
   private readonly commanded: Partial<Record<Axis, number>> = {};
   clampedMoves = 0;
+  private readonly lastClampWarnS: Partial<Record<Axis, number>> = {};
   moves = 0;
 
   constructor(
@@ -65,7 +66,15 @@ export class SafeStage {
     if (target < minUm || target > maxUm) {
       target = Math.min(maxUm, Math.max(minUm, target));
       this.clampedMoves++;
-      this.logger.debug({ axis, targetUm, clampedToUm: target }, "alignment move clamped to the soft limit");
+      // A fit near a limit clamps every few samples: one warning per axis a minute, all counted.
+      const now = this.clock.nowS();
+      if (now - (this.lastClampWarnS[axis] ?? Number.NEGATIVE_INFINITY) >= 60) {
+        this.lastClampWarnS[axis] = now;
+        this.logger.warn(
+          { axis, targetUm, clampedToUm: target, clampedMoves: this.clampedMoves },
+          "alignment move clamped to the soft limit: the peak may lie beyond it",
+        );
+      }
     }
     let at = this.commanded[axis]!;
     if (target === at) return;
