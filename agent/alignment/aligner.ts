@@ -100,6 +100,7 @@ export class Aligner {
       ditherLoss: 1 - Math.exp(-(ditherUm ** 2) / this.modeRadiusUm ** 2),
       modeRadiusUm: this.modeRadiusUm,
       samples: this.samples,
+      clampedMoves: this.stage.clampedMoves,
       ...(note ? { note } : {}),
     };
   }

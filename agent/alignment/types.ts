@@ -44,6 +44,8 @@ export interface AlignmentState {
   /** Mode radius the peak fit measured, µm. */
   modeRadiusUm: number;
   samples: number;
+  /** Moves whose target lay beyond a soft limit and were clamped to it. */
+  clampedMoves: number;
   /** Why the aligner stopped or what it is waiting for. */
   note?: string;
 }
