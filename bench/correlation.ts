@@ -13,17 +13,7 @@
 import { CrossCorrelator } from "../agent/correlation/cross-correlation.js";
 import { PtuDecoder, RECORD_TYPES } from "../agent/correlation/readers/ptu-records.js";
 import { Rng } from "../sim/random.js";
-
-function best<T>(runs: number, work: () => T): { seconds: number; result: T } {
-  let seconds = Number.POSITIVE_INFINITY;
-  let result!: T;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    result = work();
-    seconds = Math.min(seconds, (performance.now() - t0) / 1000);
-  }
-  return { seconds, result };
-}
+import { best } from "./lib/timing.js";
 
 // ── decode: 16 Mi records, 1 in 64 an overflow, in 1 Mi-record chunks as the file reader gives them
 const RECORDS = 1 << 24;

@@ -7,17 +7,7 @@
 import { encodeFrame, FRAME_MAX_RECORDS, TagFrameDecoder } from "../hal/devices/tagger-frames.js";
 import { pulsedSource, TagGenerator } from "../sim/photons.js";
 import { Rng } from "../sim/random.js";
-
-function best(runs: number, work: () => number): { seconds: number; items: number } {
-  let seconds = Number.POSITIVE_INFINITY;
-  let items = 0;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    items = work();
-    seconds = Math.min(seconds, (performance.now() - t0) / 1000);
-  }
-  return { seconds, items };
-}
+import { best } from "./lib/timing.js";
 
 // 1 M tags in full frames, the way the serial link delivers them (64 KiB reads).
 const tags = 1 << 20;
@@ -69,9 +59,9 @@ const baseline = best(5, () => {
 console.log(
   JSON.stringify({
     bench: "tagger-frame-decode",
-    tags: decode.items,
-    tagsPerS: Math.round(decode.items / decode.seconds),
-    baselineTagsPerS: Math.round(baseline.items / baseline.seconds),
+    tags: decode.result,
+    tagsPerS: Math.round(decode.result / decode.seconds),
+    baselineTagsPerS: Math.round(baseline.result / baseline.seconds),
     ratioToBaseline: Number((baseline.seconds / decode.seconds).toFixed(3)),
   }),
 );
@@ -99,8 +89,8 @@ console.log(
   JSON.stringify({
     bench: "sim-tag-generation",
     simSeconds,
-    tags: generate.items,
-    tagsPerS: Math.round(generate.items / generate.seconds),
+    tags: generate.result,
+    tagsPerS: Math.round(generate.result / generate.seconds),
     realTimeFactor: Number((simSeconds / generate.seconds).toFixed(2)),
   }),
 );
