@@ -13,8 +13,7 @@
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { buildAligner } from "../agent/alignment/setup.js";
-import { loadConfig } from "../config/load.js";
-import { AlignmentRig } from "../sim/alignment-rig.js";
+import { alignmentScenario } from "../sim/alignment-rig.js";
 
 const { values } = parseArgs({
   options: {
@@ -43,32 +42,18 @@ if (
   process.exit(2);
 }
 
-const THERMAL_PERIOD_S = 1200;
 const logger = pino({ level: "silent" });
 const counts = signalKind === "counts";
 
 function rig(start: { x: number; y: number }, drift: boolean) {
-  const overrides = {
-    "sim.seed": seed,
-    "sim.stageMechanics": mechanics,
-    ...(mechanics === "stepper" ? { "alignment.motion": { approachUm: 4, approachEveryMove: true } } : {}),
-    "sim.drift": {
-      thermalAmplitudeUm: drift ? (driftUmPerS * THERMAL_PERIOD_S) / (2 * Math.PI) : 0,
-      thermalPeriodS: THERMAL_PERIOD_S,
-      randomWalkUmPerSqrtS: drift ? 0.002 : 0,
-    },
-    "sim.initial.stagePositionUm": { x: start.x, y: start.y, z: 50 },
-    "alignment.search.halfWidthUm": 100,
-    ...(counts ? { "alignment.track.gain": 0.1 } : {}),
-  };
-  const config = loadConfig({ file: "config/examples/sim-bench.yaml", overrides }).config;
-  const r = new AlignmentRig(config, {
+  const { config, rig: r } = alignmentScenario({
+    seed,
     signal: counts ? "counts" : "power",
     peakCps,
-    integrationS: counts ? 0.004 : 0.002,
+    mechanics: mechanics as "piezo" | "stepper",
+    ...(drift ? { driftUmPerS } : {}),
+    overrides: { "sim.initial.stagePositionUm": { x: start.x, y: start.y, z: 50 } },
   });
-  // Light is found at a tenth of the peak signal.
-  config.alignment.search.foundAbove = 0.1 * r.peakSignal();
   const { aligner } = buildAligner(config, r.io({ x: start.x, y: start.y, z: 50 }), logger);
   return { r, aligner };
 }

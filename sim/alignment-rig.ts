@@ -5,6 +5,7 @@
  * rate (Poisson, dark counts, non-paralysable dead time) scaled so the peak gives `peakCps`.
  * `trueFraction()` is the coupling over its peak at the stage's real position — the score.
  */
+import { loadConfig } from "../config/load.js";
 import type { BenchConfig } from "../config/schema.js";
 import type { Axis } from "../hal/interfaces.js";
 import { SimBench } from "./bench.js";
@@ -105,4 +106,54 @@ export class AlignmentRig {
     for (const [axis, um] of Object.entries(positionUm) as Array<[Axis, number]>)
       this.bench.stage[axis]?.command(um, this.bench.timeS);
   }
+}
+
+/** The thermal cycle's period in the alignment scenarios, s. */
+const THERMAL_PERIOD_S = 1200;
+
+export interface AlignmentScenario {
+  seed: number;
+  signal: "power" | "counts";
+  /** Counts at the peak (counts signal). */
+  peakCps: number;
+  mechanics: "piezo" | "stepper";
+  /** A thermal cycle whose speed peaks at this, plus a 0.002 µm/√s random walk; none when absent. */
+  driftUmPerS?: number;
+  /** More bench-file overrides (start position, peak position, peak axes). */
+  overrides?: Record<string, unknown>;
+}
+
+/**
+ * The bench file the alignment benchmark and tests share (the example bench, the search over the
+ * whole travel, the mechanics' motion settings, the counts' tracking gain) and a rig on it, with
+ * light found at a tenth of the peak signal.
+ */
+export function alignmentScenario(s: AlignmentScenario): { config: BenchConfig; rig: AlignmentRig } {
+  const counts = s.signal === "counts";
+  const drift = s.driftUmPerS;
+  const config = loadConfig({
+    file: "config/examples/sim-bench.yaml",
+    overrides: {
+      "sim.seed": s.seed,
+      "sim.stageMechanics": s.mechanics,
+      ...(s.mechanics === "stepper"
+        ? { "alignment.motion": { approachUm: 4, approachEveryMove: true } }
+        : {}),
+      "sim.drift": {
+        thermalAmplitudeUm: drift !== undefined ? (drift * THERMAL_PERIOD_S) / (2 * Math.PI) : 0,
+        thermalPeriodS: THERMAL_PERIOD_S,
+        randomWalkUmPerSqrtS: drift !== undefined ? 0.002 : 0,
+      },
+      "alignment.search.halfWidthUm": 100,
+      ...(counts ? { "alignment.track.gain": 0.1 } : {}),
+      ...s.overrides,
+    },
+  }).config;
+  const rig = new AlignmentRig(config, {
+    signal: s.signal,
+    peakCps: s.peakCps,
+    integrationS: counts ? 0.004 : 0.002,
+  });
+  config.alignment.search.foundAbove = 0.1 * rig.peakSignal();
+  return { config, rig };
 }

@@ -6,9 +6,8 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { buildAligner } from "../../../agent/alignment/setup.js";
-import { loadConfig } from "../../../config/load.js";
 import type { Axis } from "../../../hal/interfaces.js";
-import { AlignmentRig } from "../../../sim/alignment-rig.js";
+import { alignmentScenario } from "../../../sim/alignment-rig.js";
 
 const logger = pino({ level: "silent" });
 
@@ -22,31 +21,17 @@ function setup(options: {
   startZ?: number;
   peakAxes?: Axis[];
 }) {
-  const drift = options.driftUmPerS ?? 0;
-  const config = loadConfig({
-    file: "config/examples/sim-bench.yaml",
-    overrides: {
-      "sim.seed": options.seed ?? 3,
-      "sim.drift": {
-        thermalAmplitudeUm: (drift * 1200) / (2 * Math.PI),
-        thermalPeriodS: 1200,
-        randomWalkUmPerSqrtS: drift > 0 ? 0.002 : 0,
-      },
-      ...(options.peakUm ? { "sim.optics.peakPositionUm": options.peakUm } : {}),
-      "alignment.search.halfWidthUm": 100,
-      ...(options.peakAxes ? { "alignment.peakAxes": options.peakAxes } : {}),
-      ...(options.mechanics === "stepper"
-        ? { "sim.stageMechanics": "stepper", "alignment.motion": { approachUm: 4, approachEveryMove: true } }
-        : {}),
-      ...(options.signal === "counts" ? { "alignment.track.gain": 0.1 } : {}),
-    },
-  }).config;
-  const rig = new AlignmentRig(config, {
+  const { config, rig } = alignmentScenario({
+    seed: options.seed ?? 3,
     signal: options.signal ?? "power",
     peakCps: 50_000,
-    integrationS: options.signal === "counts" ? 0.004 : 0.002,
+    mechanics: options.mechanics ?? "piezo",
+    ...(options.driftUmPerS ? { driftUmPerS: options.driftUmPerS } : {}),
+    overrides: {
+      ...(options.peakUm ? { "sim.optics.peakPositionUm": options.peakUm } : {}),
+      ...(options.peakAxes ? { "alignment.peakAxes": options.peakAxes } : {}),
+    },
   });
-  config.alignment.search.foundAbove = 0.1 * rig.peakSignal();
   // Every command the stage driver receives, to check limits and motion under an interlock.
   const commands: Array<{ axis: Axis; um: number; atS: number }> = [];
   const io = rig.io({ ...options.start, z: options.startZ ?? 50 });
