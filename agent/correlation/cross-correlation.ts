@@ -1,48 +1,11 @@
 /**
- * Cross-correlation histogram g2(τ) between two channels, τ = t(B) − t(A), by exact pair counting:
- * every pair with −W ≤ τ < W is counted once, streaming over time-ordered chunks with nothing lost
- * or counted twice at chunk boundaries: each A event is paired with the B events within ±W of it
- * once the stream has passed its window. Times and bins are integer picoseconds; a bin index is
- * (τ + W) / bin truncated, exact for these non-negative integers below 2^31.
+ * Cross-correlation histogram g2(τ) between two channels, τ = t(B) − t(A), by exact pair counting
+ * (every pair with −W ≤ τ < W once, across chunk boundaries: PairStream), the pairs counted by the
+ * WebAssembly kernel. Times and bins are integer picoseconds; a bin index is (τ + W) / bin
+ * truncated, exact for these non-negative integers below 2^31.
  */
-
-/** A growable queue of times, oldest first, for the last window of one channel. */
-export class TimeWindow {
-  private times = new Float64Array(1024);
-  private head = 0;
-  private tail = 0;
-
-  push(t: number): void {
-    if (this.tail === this.times.length) {
-      const live = this.tail - this.head;
-      const next = live * 2 > this.times.length ? new Float64Array(this.times.length * 2) : this.times;
-      next.set(this.times.subarray(this.head, this.tail));
-      this.times = next;
-      this.head = 0;
-      this.tail = live;
-    }
-    this.times[this.tail++] = t;
-  }
-
-  /** Drops times ≤ `limit` when `inclusive`, else times < `limit`. */
-  dropUntil(limit: number, inclusive: boolean): void {
-    const times = this.times;
-    let h = this.head;
-    if (inclusive) while (h < this.tail && times[h]! <= limit) h++;
-    else while (h < this.tail && times[h]! < limit) h++;
-    this.head = h;
-  }
-
-  get buffer(): Float64Array {
-    return this.times;
-  }
-  get start(): number {
-    return this.head;
-  }
-  get end(): number {
-    return this.tail;
-  }
-}
+import { pairWindow } from "./pair-kernel.js";
+import { PairStream } from "./pair-stream.js";
 
 export interface CorrelationHistogram {
   channels: [number, number];
@@ -56,49 +19,12 @@ export interface CorrelationHistogram {
   spanPs: number;
 }
 
-import { pairWindow } from "./pair-kernel.js";
-
 /** The hot loop's τ + W is an int32: the window spans at most 2^31 − 1 ps (±1.07 ms). */
 const MAX_SPAN_PS = 2 ** 31 - 1;
 
-/** One channel's recent times, oldest first. */
-class ChannelTimes {
-  times = new Float64Array(4096);
-  length = 0;
-
-  /** Room for `more` times after the current ones. */
-  reserve(more: number): void {
-    if (this.length + more <= this.times.length) return;
-    const grown = new Float64Array(Math.max(this.times.length * 2, this.length + more));
-    grown.set(this.times.subarray(0, this.length));
-    this.times = grown;
-  }
-
-  /** First index whose time is > limit. */
-  firstAfter(limit: number): number {
-    let i = 0;
-    while (i < this.length && this.times[i]! <= limit) i++;
-    return i;
-  }
-
-  /** Forgets the first `n` times. */
-  drop(n: number): void {
-    if (n === 0) return;
-    this.times.copyWithin(0, n, this.length);
-    this.length -= n;
-  }
-}
-
 export class CrossCorrelator {
-  /** A events not yet paired. */
-  private readonly a = new ChannelTimes();
-  /** B events an unpaired or future A event may still pair with. */
-  private readonly b = new ChannelTimes();
   private readonly counts: Float64Array;
-  private singlesA = 0;
-  private singlesB = 0;
-  private firstPs: number | undefined;
-  private lastPs = Number.NEGATIVE_INFINITY;
+  private readonly stream: PairStream;
 
   constructor(
     readonly channelA: number,
@@ -106,7 +32,6 @@ export class CrossCorrelator {
     readonly windowPs: number,
     readonly binPs: number,
   ) {
-    if (channelA === channelB) throw new RangeError("cross-correlation needs two different channels");
     if (
       !Number.isInteger(windowPs) ||
       !Number.isInteger(binPs) ||
@@ -121,67 +46,28 @@ export class CrossCorrelator {
       throw new RangeError(
         `window ±${windowPs} ps: at most ±${MAX_SPAN_PS / 2} ps (the log bins reach further)`,
       );
-    this.counts = new Float64Array((2 * windowPs) / binPs);
+    const counts = new Float64Array((2 * windowPs) / binPs);
+    this.counts = counts;
+    this.stream = new PairStream(channelA, channelB, windowPs, (a, n, b, m) =>
+      pairWindow(a, n, b, m, windowPs, binPs, counts),
+    );
   }
 
-  /**
-   * Events of one chunk, in time order (and after every earlier chunk's). Each A event is paired
-   * with the B events in [t − W, t + W) once the stream has reached t + W — until then no later
-   * B event could still fall in its window — so an A event waits up to W; `histogram()` pairs the
-   * ones still waiting (the stream ends there).
-   */
+  /** Events of one chunk, in time order (and after every earlier chunk's); see PairStream. */
   push(channels: Uint8Array, timesPs: Float64Array): void {
-    const n = channels.length;
-    if (n === 0) return;
-    if (timesPs[0]! < this.lastPs)
-      throw new RangeError(
-        `chunk starts at ${timesPs[0]} ps, before the previous one ended (${this.lastPs} ps)`,
-      );
-    this.firstPs ??= timesPs[0]!;
-    const { channelA, channelB, a, b } = this;
-    a.reserve(n);
-    b.reserve(n);
-    const at = a.times;
-    const bt = b.times;
-    let na = a.length;
-    let nb = b.length;
-    for (let i = 0; i < n; i++) {
-      const ch = channels[i]!;
-      if (ch === channelA) at[na++] = timesPs[i]!;
-      else if (ch === channelB) bt[nb++] = timesPs[i]!;
-    }
-    this.singlesA += na - a.length;
-    this.singlesB += nb - b.length;
-    a.length = na;
-    b.length = nb;
-    this.lastPs = timesPs[n - 1]!;
-    // Every B event before lastPs has arrived: A events with t + W ≤ lastPs are complete.
-    this.pairUpTo(this.lastPs - this.windowPs);
-  }
-
-  /** Pairs the waiting A events with t ≤ limit, then forgets what no later A event needs. */
-  private pairUpTo(limit: number): void {
-    const { a, b, windowPs: w } = this;
-    const ready = a.firstAfter(limit);
-    pairWindow(a.times, ready, b.times, b.length, w, this.binPs, this.counts);
-    a.drop(ready);
-    // The next A event is at or after the first waiting one, or after lastPs.
-    const next = a.length > 0 ? a.times[0]! : this.lastPs;
-    let old = 0;
-    while (old < b.length && b.times[old]! < next - w) old++;
-    b.drop(old);
+    this.stream.push(channels, timesPs);
   }
 
   /** The histogram so far; A events still waiting are paired first (the stream ends here). */
   histogram(): CorrelationHistogram {
-    this.pairUpTo(Number.POSITIVE_INFINITY);
+    this.stream.finish();
     return {
       channels: [this.channelA, this.channelB],
       windowPs: this.windowPs,
       binPs: this.binPs,
       counts: this.counts,
-      singles: [this.singlesA, this.singlesB],
-      spanPs: this.firstPs === undefined ? 0 : this.lastPs - this.firstPs,
+      singles: [...this.stream.singles],
+      spanPs: this.stream.spanPs,
     };
   }
 }

@@ -2,9 +2,9 @@
  * Multi-tau g2(τ): log-spaced bins, so one histogram covers picosecond antibunching and
  * millisecond blinking. Edges are whole picoseconds, symmetric about τ = 0: a linear core
  * [−min, min) in one bin each side, then `perDecade` bins per decade out to ±max. Pair counting
- * is exact and streams over chunks exactly as the linear CrossCorrelator does.
+ * is exact and streams over chunks by the same PairStream as the linear CrossCorrelator.
  */
-import { TimeWindow } from "./cross-correlation.js";
+import { PairStream } from "./pair-stream.js";
 
 export interface LogHistogram {
   channels: [number, number];
@@ -32,23 +32,18 @@ export function logEdgesPs(minPs: number, maxPs: number, perDecade: number): num
 }
 
 export class LogCorrelator {
-  private readonly a = new TimeWindow();
-  private readonly b = new TimeWindow();
   readonly positive: Float64Array;
   readonly negative: Float64Array;
-  private readonly maxPs: number;
-  private singles: [number, number] = [0, 0];
-  private firstPs: number | undefined;
-  private lastPs = 0;
+  private readonly stream: PairStream;
 
   constructor(
     readonly channelA: number,
     readonly channelB: number,
     readonly edgesPs: number[],
   ) {
-    this.maxPs = edgesPs.at(-1)!;
     this.positive = new Float64Array(edgesPs.length - 1);
     this.negative = new Float64Array(edgesPs.length - 1);
+    this.stream = new PairStream(channelA, channelB, edgesPs.at(-1)!, (a, n, b, m) => this.pair(a, n, b, m));
   }
 
   /** The bin holding |τ| (binary search over the integer edges: exact). */
@@ -64,40 +59,37 @@ export class LogCorrelator {
     return lo;
   }
 
-  push(channels: Uint8Array, timesPs: Float64Array): void {
-    const { a, b, maxPs } = this;
-    if (channels.length === 0) return;
-    this.firstPs ??= timesPs[0]!;
-    for (let i = 0; i < channels.length; i++) {
-      const ch = channels[i]!;
-      const t = timesPs[i]!;
-      if (ch === this.channelA) {
-        this.singles[0]++;
-        b.dropUntil(t - maxPs, false); // τ = tB − t ∈ [−max, 0]
-        for (let j = b.start; j < b.end; j++) {
-          const abs = t - b.buffer[j]!;
-          if (abs === 0) this.positive[0]!++;
-          else this.negative[this.bin(abs - 1)]!++; // integer |τ|: edges[k] < |τ| ⟺ edges[k] ≤ |τ| − 1
-        }
-        a.push(t);
-      } else if (ch === this.channelB) {
-        this.singles[1]++;
-        a.dropUntil(t - maxPs, true); // τ = t − tA ∈ [0, max)
-        for (let j = a.start; j < a.end; j++) this.positive[this.bin(t - a.buffer[j]!)]!++;
-        b.push(t);
+  /** Each A with the B in [t − max, t + max): τ ≥ 0 by |τ| into `positive`, τ < 0 into `negative`. */
+  private pair(a: Float64Array, n: number, b: Float64Array, m: number): void {
+    const max = this.stream.windowPs;
+    let lo = 0;
+    let hi = 0;
+    for (let i = 0; i < n; i++) {
+      const t = a[i]!;
+      while (lo < m && b[lo]! < t - max) lo++;
+      while (hi < m && b[hi]! < t + max) hi++;
+      for (let j = lo; j < hi; j++) {
+        const tau = b[j]! - t;
+        if (tau >= 0) this.positive[this.bin(tau)]!++;
+        else this.negative[this.bin(-tau - 1)]!++; // integer |τ|: edges[k] < |τ| ⟺ edges[k] ≤ |τ| − 1
       }
     }
-    this.lastPs = timesPs[timesPs.length - 1]!;
   }
 
+  push(channels: Uint8Array, timesPs: Float64Array): void {
+    this.stream.push(channels, timesPs);
+  }
+
+  /** The histogram so far; A events still waiting are paired first (the stream ends here). */
   histogram(): LogHistogram {
+    this.stream.finish();
     return {
       channels: [this.channelA, this.channelB],
       edgesPs: this.edgesPs,
       positive: this.positive,
       negative: this.negative,
-      singles: [...this.singles],
-      spanPs: this.firstPs === undefined ? 0 : this.lastPs - this.firstPs,
+      singles: [...this.stream.singles],
+      spanPs: this.stream.spanPs,
     };
   }
 }
