@@ -100,15 +100,16 @@ export class PtuT2Encoder {
 
   constructor(private readonly syncChannel: number | undefined) {}
 
-  encode(channels: Uint8Array, timesPs: Float64Array): Uint32Array {
+  /** Tag i is at `timesPs[i] + offsetPs` from the file's start. */
+  encode(channels: Uint8Array, timesPs: Float64Array, offsetPs = 0): Uint32Array {
     const out = new Uint32Array(channels.length * 2 + 8);
     let n = 0;
     for (let i = 0; i < channels.length; i++) {
-      const t = timesPs[i]!;
+      const t = timesPs[i]! + offsetPs;
       const wraps = Math.floor(t / WRAP);
       while (wraps > this.wraps) {
         const step = Math.min(wraps - this.wraps, MAX_WRAPS_PER_RECORD);
-        if (n === out.length) return this.grow(out, n, channels, timesPs, i);
+        if (n === out.length) return this.grow(out, n, channels, timesPs, offsetPs, i);
         out[n++] = (OVERFLOW | step) >>> 0;
         this.wraps += step;
       }
@@ -117,7 +118,7 @@ export class PtuT2Encoder {
       if (ch === this.syncChannel) out[n++] = (SPECIAL | time) >>> 0;
       else if (ch <= MAX_PHOTON_CHANNEL) out[n++] = ((ch << 25) | time) >>> 0;
       else this.skipped++;
-      if (n === out.length) return this.grow(out, n, channels, timesPs, i + 1);
+      if (n === out.length) return this.grow(out, n, channels, timesPs, offsetPs, i + 1);
     }
     this.records += n;
     return out.subarray(0, n);
@@ -129,10 +130,11 @@ export class PtuT2Encoder {
     n: number,
     channels: Uint8Array,
     timesPs: Float64Array,
+    offsetPs: number,
     from: number,
   ): Uint32Array {
     this.records += n;
-    const rest = this.encode(channels.subarray(from), timesPs.subarray(from));
+    const rest = this.encode(channels.subarray(from), timesPs.subarray(from), offsetPs);
     const joined = new Uint32Array(n + rest.length);
     joined.set(out.subarray(0, n));
     joined.set(rest, n);

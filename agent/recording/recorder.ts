@@ -133,13 +133,12 @@ export class TagRecorder {
       }
       return;
     }
-    const relative = offset === 0 ? times : times.map((t) => t + offset);
     const skippedBefore = file.encoder.skipped;
-    const words = file.encoder.encode(channels, relative);
+    const words = file.encoder.encode(channels, times, offset);
     this.stats.skippedTags += file.encoder.skipped - skippedBefore;
     file.stream.write(Buffer.from(words.buffer, words.byteOffset, words.byteLength));
     file.bytes += words.byteLength;
-    file.lastPs = relative[relative.length - 1]!;
+    file.lastPs = times[times.length - 1]! + offset;
     this.stats.recordedTags += channels.length;
   }
 
