@@ -15,6 +15,7 @@
  */
 import type { Axis } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
+import { ditherOffset, lnSignal, logParabola, meanOf, SIGNIFICANT } from "./estimates.js";
 import type { SafeStage } from "./safe-stage.js";
 import { squareSpiral } from "./spiral.js";
 import {
@@ -56,8 +57,6 @@ export interface AlignerSettings {
   peakAveragingS: number;
 }
 
-/** How many σ make a difference real. */
-const SIGNIFICANT = 3;
 /** The final peak pass averages each point to about this relative error. */
 const FINE_RELATIVE_ERROR = 0.02;
 
@@ -216,22 +215,12 @@ export class Aligner {
     for (const axis of this.settings.peakAxes) await this.stage.approachUm(axis, this.centre[axis]!);
   }
 
-  /** ln of a sample, floored at its own noise so zero counts stay finite. */
-  private static ln(s: SignalSample): number {
-    return Math.log(Math.max(s.value, s.sigma, 1e-12));
-  }
-
   /** The mean of `n` samples here, with its error. */
   private async measureMean(n: number): Promise<SignalSample> {
     if (n === 1) return this.measure();
-    let sum = 0;
-    let variance = 0;
-    for (let i = 0; i < n; i++) {
-      const s = await this.measure();
-      sum += s.value;
-      variance += s.sigma ** 2;
-    }
-    return { value: sum / n, sigma: Math.sqrt(variance) / n };
+    const samples: SignalSample[] = [];
+    for (let i = 0; i < n; i++) samples.push(await this.measure());
+    return meanOf(samples);
   }
 
   /**
@@ -247,16 +236,15 @@ export class Aligner {
     const mid = await this.measureMean(repeats);
     await this.stage.moveToUm(axis, c + h);
     const above = await this.measureMean(repeats);
-    const [l1, l0, l2] = [Aligner.ln(below), Aligner.ln(mid), Aligner.ln(above)];
-    const curvature = l1 - 2 * l0 + l2;
+    const fit = logParabola(h, below, mid, above);
     let delta: number;
     // A clear maximum: the vertex (and the mode radius from the curvature, if it is plausible).
-    if (curvature < 0 && Math.max(below.value, mid.value, above.value) > SIGNIFICANT * mid.sigma) {
-      delta = Math.max(-3 * h, Math.min(3 * h, (h * (l1 - l2)) / (2 * curvature)));
-      const w = h * Math.sqrt(-2 / curvature);
+    if (fit) {
+      delta = fit.deltaUm;
+      const w = fit.widthUm;
       if (w > 0.3 * this.settings.modeRadiusUm && w < 3 * this.settings.modeRadiusUm)
         this.modeRadiusUm = 0.7 * this.modeRadiusUm + 0.3 * w;
-    } else delta = l2 > l1 ? 2 * h : -2 * h; // no maximum between: climb
+    } else delta = lnSignal(above) > lnSignal(below) ? 2 * h : -2 * h; // no maximum between: climb
     const { minUm, maxUm } = this.stage.range(axis);
     const target = Math.min(maxUm, Math.max(minUm, c + delta));
     this.centre[axis] = target;
@@ -279,26 +267,16 @@ export class Aligner {
     while (!this.stopRequested && this.clock.nowS() < untilS) {
       const cx = this.centre.x!;
       const cy = this.centre.y!;
-      let c1x = 0;
-      let c1y = 0;
-      let sum = 0;
-      let variance = 0;
+      const samples: SignalSample[] = [];
       for (let k = 0; k < phases; k++) {
         const phi = (2 * Math.PI * k) / phases;
         await this.goTo({ x: cx + a * Math.cos(phi), y: cy + a * Math.sin(phi) });
-        const s = await this.measure();
-        const l = Aligner.ln(s);
-        c1x += (2 / phases) * l * Math.cos(phi);
-        c1y += (2 / phases) * l * Math.sin(phi);
-        sum += s.value;
-        variance += s.sigma ** 2;
+        samples.push(await this.measure());
       }
-      const mean = sum / phases;
-      const meanSigma = Math.sqrt(variance) / phases;
+      const { value: mean, sigma: meanSigma } = meanOf(samples);
       const w2 = this.modeRadiusUm ** 2;
       // Offset of the centre from the peak, from the first harmonic; step back a fraction of it.
-      const ox = (-c1x * w2) / (2 * a);
-      const oy = (-c1y * w2) / (2 * a);
+      const { x: ox, y: oy } = ditherOffset(samples, a, this.modeRadiusUm);
       const step = Math.hypot(ox, oy) * gain;
       const scale = step > maxStepUm ? maxStepUm / step : 1;
       const x = this.stage.range("x");
