@@ -30,6 +30,7 @@ function parse(argv: string[]) {
     "window-ns": { type: "string" },
     "bin-ps": { type: "string" },
     "period-ps": { type: "string" },
+    "zero-delay-ps": { type: "string" },
     "dead-time-ns": { type: "string" },
     "background-cps": { type: "string" },
     "setup-efficiency": { type: "string" },
@@ -63,10 +64,20 @@ function parse(argv: string[]) {
     channels = [numbers[0]!, numbers[1]!];
   }
   const windowPs = Math.round(numberOption("window-ns", values["window-ns"], 100) * 1000);
-  const binPs = numberOption("bin-ps", values["bin-ps"], 16);
+  const binPs = values["bin-ps"] === undefined ? undefined : numberOption("bin-ps", values["bin-ps"], 0);
   const period = values["period-ps"];
-  const periodPs =
-    period === undefined || period === "auto" ? ("auto" as const) : numberOption("period-ps", period, 0);
+  const periodPs: number | "auto" | "cw" =
+    period === undefined || period === "auto"
+      ? "auto"
+      : period === "cw"
+        ? "cw"
+        : numberOption("period-ps", period, 0);
+  let zeroDelayPs: number | undefined;
+  if (values["zero-delay-ps"] !== undefined) {
+    zeroDelayPs = Number(values["zero-delay-ps"]);
+    if (values["zero-delay-ps"].trim() === "" || !Number.isFinite(zeroDelayPs))
+      throw new UsageError(`--zero-delay-ps: expected a delay in ps, got "${values["zero-delay-ps"]}"`);
+  }
   const optional = (name: string, text: string | undefined) =>
     text === undefined ? undefined : numberOption(name, text, 0);
   const deadTimeNs = optional("dead-time-ns", values["dead-time-ns"]);
@@ -91,9 +102,10 @@ function parse(argv: string[]) {
     ...(setupEfficiency !== undefined ? { setupEfficiency } : {}),
     ...(logBins !== undefined ? { logBinsPerDecade: logBins } : {}),
     ...(backgroundCps ? { backgroundCps } : {}),
+    ...(binPs !== undefined ? { binPs } : {}),
+    ...(zeroDelayPs !== undefined ? { zeroDelayPs } : {}),
     channels,
     windowPs,
-    binPs,
     periodPs,
     json: values.json ?? false,
     csv: values.csv,

@@ -18,6 +18,11 @@ export const histogramSchema = z
     binPs: z.int().positive().default(100),
     /** Repetition period for pulsed g2(0), ps, or `auto` to find it in the data; `cw` for a CW source. */
     periodPs: z.union([z.literal("auto"), z.literal("cw"), z.number().positive()]).default("auto"),
+    /**
+     * Where the cables put τ = 0, ps: the centre of the CW g2(0) bin, or the pulsed peak nearest it.
+     * Default: found in each histogram (the fitted CW dip or bunching peak, the smallest pulsed peak).
+     */
+    zeroDelayPs: z.number().optional(),
     /** Background per detector for the CW g2(0) correction, cps. */
     backgroundCps: z.record(z.string(), z.number().min(0)).optional(),
     /** Heralded source: `a` heralds `b`; efficiency from coincidences at `heraldDelayPs` ± `heraldWindowPs`/2. */

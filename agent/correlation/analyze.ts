@@ -3,11 +3,13 @@
  * saturation), brightness per pulse, g2(τ) between two channels (linear and optionally log bins),
  * pulsed g2(0) with its error or CW g2(0) with background correction, and, where the file carries
  * the sync, each channel's lifetime and peak FWHM. Reads the file once to count channels (when the pair
- * is not given) and once to correlate, both streaming. Correlation runs on a fine histogram (1 ps,
- * or coarser only to stay under FINE_BINS_MAX) so peak areas are exact; `binPs` is for display.
+ * is not given) and once to correlate, both streaming. Correlation runs on a fine histogram: the
+ * finest divisor of the bin that keeps it within FINE_BINS_MAX bins (256 KB of counts, in a
+ * core's cache), so pulsed peak areas are sharp and the CW bin can be centred on the dip to a few
+ * ps; `binPs` is the bin of CW g2(0), the plot and the CSV.
  */
 import { type CorrelationHistogram, CrossCorrelator, rebin } from "./cross-correlation.js";
-import type { CwG2 } from "./cw-g2.js";
+import { binOnGrid, type CwG2 } from "./cw-g2.js";
 import { g2Zero } from "./g2.js";
 import { LogCorrelator, logEdgesPs, normaliseLog } from "./log-bins.js";
 import type { PulsedG2 } from "./pulsed-g2.js";
@@ -18,8 +20,11 @@ import { type DecayFit, fitDecay, SyncHistogram } from "./sync-histogram.js";
 export interface AnalyzeOptions {
   channels?: [number, number];
   windowPs: number;
-  binPs: number;
-  periodPs: number | "auto";
+  /** The bin of CW g2(0), the plot and the CSV; default: from the fitted CW feature, or 16 ps for pulsed. */
+  binPs?: number;
+  periodPs: number | "auto" | "cw";
+  /** The zero delay, ps; default: found (the smallest pulsed peak, or the fitted CW dip). */
+  zeroDelayPs?: number;
   force: boolean;
   /** Detector dead time for the corrected rates and the saturation flag, ps. */
   deadTimePs?: number;
@@ -55,24 +60,40 @@ export interface Analysis {
   histogram: CorrelationHistogram;
 }
 
-/** Fine histograms are capped at this many bins (16 MB). */
-export const FINE_BINS_MAX = 2_000_000;
+/** Fine histograms stay within this many bins (256 KB of int32 counts: a core's L2 cache). */
+export const FINE_BINS_MAX = 65_536;
+/** The most bins a histogram may have at all (the user's bin over the window): 128 MB of counts. */
+export const BINS_MAX = 1 << 24;
+/** With no bin given: the display bin of a pulsed histogram, and where the log bins start, ps. */
+const DEFAULT_BIN_PS = 16;
 
 export class UsageError extends Error {}
 
-function fineBinPs(windowPs: number, binPs: number): number {
-  for (let fine = 1; fine <= binPs; fine++)
-    if (binPs % fine === 0 && (2 * windowPs) / fine <= FINE_BINS_MAX) return fine;
-  return binPs;
+/**
+ * The finest bin that divides `binPs` (or, with no bin given, the ±window) and keeps the histogram
+ * within FINE_BINS_MAX bins; the user's bin itself when none does.
+ */
+export function fineBinPs(windowPs: number, binPs?: number): number {
+  const span = 2 * windowPs;
+  const of = binPs ?? span;
+  for (let fine = Math.max(1, Math.ceil(span / FINE_BINS_MAX)); fine <= of; fine++)
+    if (of % fine === 0 && span % fine === 0) return fine;
+  return of;
 }
 
 export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Analysis> {
   if (!Number.isInteger(o.windowPs) || o.windowPs <= 0)
     throw new UsageError(`--window-ns: must give a whole number of ps, got ${o.windowPs} ps`);
-  if (!Number.isInteger(o.binPs) || o.binPs <= 0)
-    throw new UsageError(`--bin-ps: expected a positive whole number, got ${o.binPs}`);
-  if ((2 * o.windowPs) % o.binPs !== 0)
-    throw new UsageError(`--bin-ps ${o.binPs} does not divide the ±${o.windowPs} ps window`);
+  if (o.binPs !== undefined) {
+    if (!Number.isInteger(o.binPs) || o.binPs <= 0)
+      throw new UsageError(`--bin-ps: expected a positive whole number, got ${o.binPs}`);
+    if ((2 * o.windowPs) % o.binPs !== 0)
+      throw new UsageError(`--bin-ps ${o.binPs} does not divide the ±${o.windowPs} ps window`);
+    if ((2 * o.windowPs) / o.binPs > BINS_MAX)
+      throw new UsageError(
+        `--bin-ps ${o.binPs} makes ${(2 * o.windowPs) / o.binPs} bins over the ±${o.windowPs} ps window; at most ${BINS_MAX}`,
+      );
+  }
   const tags = await openTimeTagFile(file, { force: o.force });
   const records = tags.info.records;
   const report = (done: number) => o.progress?.(records > 0 ? done / records : 1);
@@ -96,15 +117,24 @@ export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Anal
   const fine = fineBinPs(o.windowPs, o.binPs);
   const correlator = new CrossCorrelator(channels[0], channels[1], o.windowPs, fine);
   const logCorrelator = o.logBinsPerDecade
-    ? new LogCorrelator(channels[0], channels[1], logEdgesPs(o.binPs, o.windowPs, o.logBinsPerDecade))
+    ? new LogCorrelator(
+        channels[0],
+        channels[1],
+        logEdgesPs(o.binPs ?? DEFAULT_BIN_PS, o.windowPs, o.logBinsPerDecade),
+      )
     : undefined;
   let sync: SyncHistogram | undefined;
+  // Whether the stream carries the sync is decided on its first chunk (a file without it is not rescanned).
+  let syncDecided = false;
   let first: number | undefined;
   let last = 0;
   for await (const chunk of tags.chunks()) {
     correlator.push(chunk.channels, chunk.timesPs);
     logCorrelator?.push(chunk.channels, chunk.timesPs);
-    sync ??= SyncHistogram.forChunk(chunk, tags.info.resolutionPs, tags.info.syncPeriodPs);
+    if (!syncDecided && chunk.channels.length > 0) {
+      sync = SyncHistogram.forChunk(chunk, tags.info.resolutionPs, tags.info.syncPeriodPs);
+      syncDecided = true;
+    }
     sync?.push(chunk);
     if (chunk.timesPs.length > 0) {
       first ??= chunk.timesPs[0]!;
@@ -132,7 +162,15 @@ export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Anal
     throw new UsageError(
       `no coincidences between channels ${channels.join(" and ")} within ±${o.windowPs} ps`,
     );
-  const g2 = { channels, ...g2Zero(histogram, o.periodPs, o.backgroundCps) };
+  const measured = g2Zero(histogram, {
+    periodPs: o.periodPs,
+    ...(o.binPs !== undefined ? { binPs: o.binPs } : {}),
+    ...(o.zeroDelayPs !== undefined ? { zeroDelayPs: o.zeroDelayPs } : {}),
+    ...(o.backgroundCps ? { backgroundCps: o.backgroundCps } : {}),
+  });
+  const g2 = { channels, ...measured };
+  const displayBinPs =
+    o.binPs ?? (measured.kind === "cw" ? measured.binPs : binOnGrid(histogram, DEFAULT_BIN_PS));
   const rates: Record<string, ChannelRate> = {};
   for (const [ch, n] of Object.entries(photons)) rates[ch] = channelRate(n, durationS, o.deadTimePs);
   const syncRateHz =
@@ -173,9 +211,9 @@ export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Anal
           ),
         }
       : {}),
-    warnings: tags.warnings,
+    warnings: [...tags.warnings, ...(measured.kind === "cw" ? measured.warnings : [])],
     g2,
     ...(logCorrelator ? { g2Log: normaliseLog(logCorrelator.histogram()) } : {}),
-    histogram: rebin(histogram, o.binPs / fine),
+    histogram: rebin(histogram, displayBinPs / fine),
   };
 }

@@ -13,7 +13,8 @@
  * Pure: no I/O, no clocks. The agent runs it in a worker thread (correlation-worker.ts).
  */
 import type { TimeTagChunk } from "../../hal/interfaces.js";
-import { type CorrelationHistogram, CrossCorrelator } from "./cross-correlation.js";
+import { fineBinPs } from "./analyze.js";
+import { type CorrelationHistogram, CrossCorrelator, rebin } from "./cross-correlation.js";
 import { g2Zero } from "./g2.js";
 import { type HomVisibility, homDipCw, homVisibilityPulsed } from "./hom.js";
 import type { PulsedG2 } from "./pulsed-g2.js";
@@ -27,6 +28,8 @@ export interface LiveHistogram {
   windowPs: number;
   binPs: number;
   periodPs: number | "auto" | "cw";
+  /** The zero delay, ps; default: found (the smallest pulsed peak, or the fitted CW dip). */
+  zeroDelayPs?: number;
   backgroundCps?: [number, number];
   herald?: { delayPs: number; windowPs: number };
   hom?:
@@ -119,7 +122,7 @@ export class LiveCorrelationEngine {
 
   private resetPeriod(): void {
     this.correlators = this.settings.histograms.map(
-      (h) => new CrossCorrelator(h.a.channel, h.b.channel, h.windowPs, h.binPs),
+      (h) => new CrossCorrelator(h.a.channel, h.b.channel, h.windowPs, fineBinPs(h.windowPs, h.binPs)),
     );
     this.counts.fill(0);
   }
@@ -166,14 +169,24 @@ export class LiveCorrelationEngine {
   }
 }
 
-function histogramMeasurement(h: LiveHistogram, histogram: CorrelationHistogram): Record<string, unknown> {
+/**
+ * One histogram's measurement: g2(0) and the rest from the fine histogram, by the same code as
+ * `photon-bench analyze`; the histogram published in the configured bins.
+ */
+function histogramMeasurement(h: LiveHistogram, fine: CorrelationHistogram): Record<string, unknown> {
+  const histogram = rebin(fine, h.binPs / fine.binPs);
   const coincidences = histogram.counts.reduce((a, b) => a + b, 0);
   let g2: unknown;
   try {
     g2 =
       coincidences === 0
         ? { error: `no coincidences within ±${h.windowPs} ps` }
-        : g2Zero(histogram, h.periodPs, h.backgroundCps);
+        : g2Zero(fine, {
+            periodPs: h.periodPs,
+            binPs: h.binPs,
+            ...(h.zeroDelayPs !== undefined ? { zeroDelayPs: h.zeroDelayPs } : {}),
+            ...(h.backgroundCps ? { backgroundCps: h.backgroundCps } : {}),
+          });
   } catch (err) {
     g2 = { error: (err as Error).message };
   }

@@ -4,6 +4,7 @@ import type { Analysis } from "./analyze.js";
 import { type CorrelationHistogram, normalise } from "./cross-correlation.js";
 
 const BARS = " ▁▂▃▄▅▆▇█";
+const ZERO_DELAY_FROM = { fit: "(fitted)", given: "(given)", none: "(τ = 0: none found)" } as const;
 const PLOT_COLUMNS = 72;
 const PLOT_ROWS = 8;
 
@@ -28,8 +29,16 @@ export function analysisCsv(h: CorrelationHistogram): string {
 export function terminalPlot(a: Analysis): string {
   const h = a.histogram;
   const g2 = normalise(h);
-  const span = a.g2.kind === "pulsed" ? 6 * a.g2.periodPs : 40 * h.binPs;
-  const centre = a.g2.zeroDelayPs;
+  const g = a.g2;
+  // Pulsed: six periods each side. CW: the fitted feature (its width and jitter) well clear of the
+  // plot's edges, and at least 20 bins each side.
+  const span = Math.min(
+    h.windowPs,
+    g.kind === "pulsed"
+      ? 6 * g.periodPs
+      : Math.max(20 * h.binPs, g.fit ? 6 * g.fit.widthPs + 6 * g.fit.jitterSigmaPs : 0),
+  );
+  const centre = g.kind === "cw" && g.fit ? g.fit.zeroDelayPs : g.zeroDelayPs;
   const from = Math.max(0, Math.floor((centre - span + h.windowPs) / h.binPs));
   const to = Math.min(h.counts.length, Math.ceil((centre + span + h.windowPs) / h.binPs));
   const per = Math.max(1, Math.ceil((to - from) / PLOT_COLUMNS));
@@ -94,7 +103,15 @@ export function analysisText(a: Analysis): string {
       ? `  g2(0) = ${g.g2Zero.toFixed(4)} ± ${g.g2ZeroError.toFixed(4)}   (channels ${g.channels[0]} → ${g.channels[1]}, pulsed, ` +
         `period ${(g.periodPs / 1000).toFixed(4)} ns, zero delay ${(g.zeroDelayPs / 1000).toFixed(3)} ns, ` +
         `${g.centreArea} coincidences against a mean of ${g.sidePeakMeanArea.toFixed(1)} in ${g.sidePeaks} side peaks)`
-      : `  g2(0) = ${g.g2Zero.toFixed(4)} ± ${g.g2ZeroError.toFixed(4)}   (channels ${g.channels[0]} → ${g.channels[1]}, CW, bin at τ = 0, as measured)` +
+      : `  g2(0) = ${g.g2Zero.toFixed(4)} ± ${g.g2ZeroError.toFixed(4)}   (channels ${g.channels[0]} → ${g.channels[1]}, CW, as measured in a ${g.binPs} ps bin ` +
+        `centred on the zero delay ${(g.zeroDelayPs / 1000).toFixed(3)} ns ${ZERO_DELAY_FROM[g.zeroDelayFrom]}, ` +
+        `${g.centreCounts} pairs against ${g.accidentalsPerBin.toFixed(1)} accidentals)` +
+        (g.fit
+          ? `\n  fit g2(τ) = c·[1 − a·e^(−|τ−τ0|/t) ⊛ jitter]: τ0 = ${(g.fit.zeroDelayPs / 1000).toFixed(4)} ± ${(g.fit.zeroDelayErrorPs / 1000).toFixed(4)} ns, ` +
+            `a = ${g.fit.amplitude.toFixed(4)} ± ${g.fit.amplitudeError.toFixed(4)}, t = ${(g.fit.widthPs / 1000).toFixed(4)} ± ${(g.fit.widthErrorPs / 1000).toFixed(4)} ns, ` +
+            `σ = ${g.fit.jitterSigmaPs.toFixed(0)} ± ${g.fit.jitterSigmaErrorPs.toFixed(0)} ps, c = ${g.fit.baseline.toFixed(4)} ± ${g.fit.baselineError.toFixed(4)}` +
+            `\n  g2(0) = ${g.fit.g2Zero.toFixed(4)} ± ${g.fit.g2ZeroError.toFixed(4)}   from the fit, 1 − a: timing jitter removed, background not`
+          : "") +
         (g.g2ZeroCorrected !== undefined
           ? `\n  g2(0) = ${g.g2ZeroCorrected.toFixed(4)} ± ${g.g2ZeroCorrectedError!.toFixed(4)}   background corrected, ρ = ${g.rho!.map((r) => r.toFixed(3)).join(", ")}`
           : ""),

@@ -215,6 +215,7 @@ export function liveSettingsFrom(
         windowPs: Math.round(h.windowNs * 1000),
         binPs: h.binPs,
         periodPs: h.periodPs,
+        ...(h.zeroDelayPs !== undefined ? { zeroDelayPs: h.zeroDelayPs } : {}),
         ...(h.backgroundCps ? { backgroundCps: [h.backgroundCps[h.a] ?? 0, h.backgroundCps[h.b] ?? 0] } : {}),
         ...(h.herald ? { herald: h.herald } : {}),
         ...(h.hom ? { hom: h.hom } : {}),

@@ -3,12 +3,15 @@
  * times, whatever the chunking and the epochs the stream arrives in; restarts; rates and brightness.
  */
 import { describe, expect, it } from "vitest";
+import { fineBinPs } from "../../../agent/correlation/analyze.js";
 import { CrossCorrelator } from "../../../agent/correlation/cross-correlation.js";
+import { type CwG2, cwG2 } from "../../../agent/correlation/cw-g2.js";
 import {
   LiveCorrelationEngine,
   type LiveSettings,
   type Measurement,
 } from "../../../agent/correlation/live-engine.js";
+import { type CwEmitter, cwEmitterTags } from "../../../sim/cw-emitter.js";
 import { pulsedSource, TagGenerator } from "../../../sim/photons.js";
 import { Rng } from "../../../sim/random.js";
 
@@ -193,5 +196,42 @@ describe("live correlation engine", () => {
     expect(dips).toHaveLength(1);
     expect(dips[0]!.plateauPerBin).toBeGreaterThan(50);
     expect(Math.abs(dips[0]!.visibility - 0.7)).toBeLessThan(3 * dips[0]!.visibilityError);
+  });
+
+  it("CW: g2(0) by the same code as analyze — the bin centred on the fitted dip, 7.3 ns off τ = 0", () => {
+    // A two-level emitter (t = 1 ns) behind a 7.3 ns cable delay on detector b (sim/cw-emitter.ts).
+    const emitter: CwEmitter = {
+      excitationRateHz: 0.2e9,
+      decayRateHz: 0.8e9,
+      detectors: [
+        { channel: 1, efficiency: 0.015, jitterSigmaPs: 25, delayPs: 0, backgroundCps: 1e5 },
+        { channel: 2, efficiency: 0.015, jitterSigmaPs: 25, delayPs: 7300, backgroundCps: 1e5 },
+      ],
+    };
+    const hbt = { ...settings.histograms[0]!, windowPs: 50_000, binPs: 100, periodPs: "cw" as const };
+    const engine = new LiveCorrelationEngine({
+      ...settings,
+      syncChannel: undefined,
+      integrationPs: 0.3e12,
+      histograms: [hbt],
+    });
+    const offline = new CrossCorrelator(1, 2, 50_000, fineBinPs(50_000, 100));
+    const out: Measurement[] = [];
+    let firstPs: number | undefined;
+    for (const block of cwEmitterTags(new Rng(4), emitter, 0.31e12)) {
+      out.push(...engine.push({ ...block, epochPs: 0 }));
+      // The engine's period starts at the first tag.
+      firstPs ??= block.timesPs[0]!;
+      const inPeriod = block.timesPs.findLastIndex((t) => t < firstPs! + 0.3e12) + 1;
+      offline.push(block.channels.subarray(0, inPeriod), block.timesPs.subarray(0, inPeriod));
+    }
+    const live = out.find((m) => m.name === "hbt")!.payload.g2 as CwG2;
+    const reference = cwG2({ ...offline.histogram(), spanPs: 0.3e12 }, { binPs: 100 });
+    expect(live.zeroDelayFrom).toBe("fit");
+    expect(live.zeroDelayPs).toBe(reference.zeroDelayPs);
+    expect(live.centreCounts).toBe(reference.centreCounts);
+    expect(live.g2Zero).toBe(reference.g2Zero);
+    expect(Math.abs(live.fit!.zeroDelayPs - 7300)).toBeLessThan(3 * live.fit!.zeroDelayErrorPs);
+    expect(live.g2Zero).toBeLessThan(0.3);
   });
 });
