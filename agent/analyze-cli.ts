@@ -1,17 +1,18 @@
 /**
- * photon-bench analyze FILE [--channels A,B] [--window-ns N] [--bin-ps N] [--period-ps N|auto]
- *                           [--dead-time-ns N] [--background-cps A,B] [--setup-efficiency X]
- *                           [--log-bins N] [--json] [--csv OUT] [--force]
+ * photon-bench analyze FILE [--channels A,B] [--window-ns N] [--bin-ps N] [--period-ps N|auto|cw]
+ *                           [--zero-delay-ps N] [--dead-time-ns N] [--background-cps A,B]
+ *                           [--setup-efficiency X] [--log-bins N] [--json] [--csv OUT] [--force]
  * Exit status: 0 analysed, 2 bad arguments, 3 the file is unreadable or contradicts itself.
  */
-import { writeFileSync } from "node:fs";
+import { accessSync, constants, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { analyzeFile, UsageError } from "./correlation/analyze.js";
 import { TimeTagFileError } from "./correlation/readers/errors.js";
 import { analysisCsv, analysisJson, analysisText } from "./correlation/report.js";
 
 export const ANALYZE_USAGE =
-  "usage: photon-bench analyze FILE [--channels A,B] [--window-ns N] [--bin-ps N] [--period-ps N|auto] [--dead-time-ns N] [--background-cps A,B] [--setup-efficiency X] [--log-bins N] [--json] [--csv OUT] [--force]";
+  "usage: photon-bench analyze FILE [--channels A,B] [--window-ns N] [--bin-ps N] [--period-ps N|auto|cw] [--zero-delay-ps N] [--dead-time-ns N] [--background-cps A,B] [--setup-efficiency X] [--log-bins N] [--json] [--csv OUT] [--force]";
 
 function numberOption(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -96,6 +97,7 @@ function parse(argv: string[]) {
       );
     backgroundCps = [parts[0]!, parts[1]!];
   }
+  if (values.csv !== undefined) checkWritable("--csv", values.csv);
   return {
     file: positionals[0]!,
     ...(deadTimeNs !== undefined ? { deadTimePs: deadTimeNs * 1000 } : {}),
@@ -113,6 +115,23 @@ function parse(argv: string[]) {
   };
 }
 
+/** An output file's folder must exist and be writable before hours of reading start. */
+function checkWritable(option: string, file: string): void {
+  const folder = dirname(resolve(file));
+  try {
+    if (!statSync(folder).isDirectory()) throw new UsageError(`${option} ${file}: ${folder} is not a folder`);
+    accessSync(folder, constants.W_OK);
+    if (statSync(file, { throwIfNoEntry: false })?.isDirectory())
+      throw new UsageError(`${option} ${file}: that is a folder; give a file name`);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `${option} ${file}: cannot write there (${code === "ENOENT" ? `the folder ${folder} does not exist` : code})`,
+    );
+  }
+}
+
 /** Runs the command; resolves with the exit status. */
 export async function analyzeCommand(argv: string[]): Promise<number> {
   try {
@@ -126,7 +145,13 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         : {}),
     });
     if (tty) process.stderr.write("\r              \r");
-    if (csv) writeFileSync(csv, analysisCsv(analysis.histogram));
+    if (csv)
+      try {
+        writeFileSync(csv, analysisCsv(analysis.histogram));
+      } catch (err) {
+        process.stderr.write(`photon-bench analyze: --csv ${csv}: ${(err as Error).message}\n`);
+        return 1;
+      }
     process.stdout.write(json ? `${JSON.stringify(analysisJson(analysis))}\n` : analysisText(analysis));
     return 0;
   } catch (err) {

@@ -170,3 +170,37 @@ function merge(streams: number[][], detectors: readonly CwDetector[]): TagBlock 
   }
   return { channels, timesPs };
 }
+
+/**
+ * The CW bench case the tests and benchmarks share: a two-level emitter, R = 0.2 GHz and
+ * Γ = 0.8 GHz (t = 1/(R+Γ) = 1 ns), 2.4 Mcps of photons and 0.1 Mcps of background on each of two
+ * detectors, σ = 25 ps each, the second detector `delayPs` late (cables).
+ */
+export function singleEmitter(channels: [number, number] = [0, 1], delayPs = 7300): CwEmitter {
+  return {
+    excitationRateHz: 0.2e9,
+    decayRateHz: 0.8e9,
+    detectors: channels.map((channel, i) => ({
+      channel,
+      efficiency: 0.015,
+      jitterSigmaPs: 25,
+      delayPs: i === 0 ? 0 : delayPs,
+      backgroundCps: 1e5,
+    })),
+  };
+}
+
+/** Independent Poisson streams at `rateCps` on each channel: g2 = 1. */
+export function poissonStreams(rateCps: number, channels: [number, number] = [0, 1]): CwEmitter {
+  return {
+    excitationRateHz: 0,
+    decayRateHz: 1,
+    detectors: channels.map((channel) => ({
+      channel,
+      efficiency: 0,
+      jitterSigmaPs: 0,
+      delayPs: 0,
+      backgroundCps: rateCps,
+    })),
+  };
+}

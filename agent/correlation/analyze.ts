@@ -43,6 +43,8 @@ export interface Analysis {
   format: string;
   recordType: string;
   records: number;
+  /** The device's clock where the file's times start (its first tag, less up to one wrap), ps, decimal. */
+  timeOriginPs: string;
   durationS: number;
   photons: Record<string, number>;
   ratesCps: Record<string, number>;
@@ -192,6 +194,7 @@ export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Anal
     format: tags.info.format,
     recordType: tags.info.recordType,
     records,
+    timeOriginPs: counters.timeOriginPs,
     durationS,
     photons,
     ratesCps,

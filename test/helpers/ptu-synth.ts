@@ -3,35 +3,10 @@
  * of the reader under test — for record types we have no real file of.
  */
 import { writeFileSync } from "node:fs";
+import { type PtuTag, PtuTagType, ptuHeaderBytes } from "../../sim/tag-files.js";
 
-type Tag = [ident: string, idx: number, type: number, value: number | string];
-const Int8 = 0x10000008;
-const Float8 = 0x20000008;
-const AnsiString = 0x4001ffff;
-const Empty8 = 0xffff0008;
-
-export function ptuHeaderBytes(tags: Tag[]): Buffer {
-  const parts: Buffer[] = [Buffer.from("PQTTTR\0\0", "latin1"), Buffer.from("1.0.00\0\0", "latin1")];
-  for (const [ident, idx, type, value] of [...tags, ["Header_End", -1, Empty8, 0] as Tag]) {
-    const tag = Buffer.alloc(48);
-    tag.write(ident, 0, 32, "latin1");
-    tag.writeInt32LE(idx, 32);
-    tag.writeUInt32LE(type, 36);
-    if (type === AnsiString) {
-      const text = Buffer.from(
-        `${value}\0\0\0\0`.slice(0, Math.ceil((String(value).length + 1) / 8) * 8),
-        "latin1",
-      );
-      tag.writeBigInt64LE(BigInt(text.length), 40);
-      parts.push(tag, text);
-      continue;
-    }
-    if (type === Float8) tag.writeDoubleLE(Number(value), 40);
-    else tag.writeBigInt64LE(BigInt(value), 40);
-    parts.push(tag);
-  }
-  return Buffer.concat(parts);
-}
+const { Int8, Float8, AnsiString } = PtuTagType;
+type Tag = PtuTag;
 
 export interface SynthEvent {
   /** 0-based photon channel, "sync" (T2 generic only) or a marker number 1–15. */

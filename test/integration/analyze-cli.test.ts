@@ -63,6 +63,9 @@ describe("photon-bench analyze", () => {
     [["--background-cps", "1e9,0"], "background 1000000000 cps on channel 0 is not below its measured rate"],
     [["--setup-efficiency", "3"], "--setup-efficiency: a fraction 0–1, got 3"],
     [["--log-bins", "2.5"], "--log-bins: a whole number of bins per decade"],
+    [["--zero-delay-ps", "soon"], '--zero-delay-ps: expected a delay in ps, got "soon"'],
+    [["--csv", "/nonexistent-folder/g2.csv"], "the folder /nonexistent-folder does not exist"],
+    [["--csv", "test"], "--csv test: that is a folder; give a file name"],
   ])("exits 2 on bad arguments %j, saying what is wrong", async (extra, message) => {
     const { code, stderr } = await analyze([FIXTURE, ...extra]);
     expect(code).toBe(2);
@@ -76,6 +79,9 @@ describe("photon-bench analyze", () => {
     expect(bad.code).toBe(3);
     expect(bad.stderr.trim().split("\n")).toHaveLength(1);
     expect(bad.stderr).toContain("not a time-tag file we read");
+    const folder = await analyze([dir]);
+    expect(folder.code).toBe(3);
+    expect(folder.stderr.trim()).toBe(`photon-bench analyze: ${dir}: a directory, not a time-tag file`);
 
     const liar = join(dir, "liar.ptu");
     // A simulated source (g2(0) = 0.1 at 80 MHz), written as HydraHarp V2 T2 with a lying record count.

@@ -10,11 +10,18 @@ import type { ReadOptions, TimeTagFile } from "./time-tag-file.js";
 
 export async function openTimeTagFile(file: string, options: ReadOptions = {}): Promise<TimeTagFile> {
   const start = Buffer.alloc(16);
-  const handle = await open(file, "r").catch((err: NodeJS.ErrnoException) => {
-    throw new TimeTagFileError(file, `cannot open: ${err.code ?? err.message}`);
-  });
+  const cannot = (err: NodeJS.ErrnoException) => {
+    throw new TimeTagFileError(file, `cannot read: ${err.code ?? err.message}`);
+  };
+  const handle = await open(file, "r").catch(cannot);
   try {
-    await handle.read(start, 0, 16, 0);
+    const stat = await handle.stat().catch(cannot);
+    if (!stat.isFile())
+      throw new TimeTagFileError(
+        file,
+        stat.isDirectory() ? "a directory, not a time-tag file" : "not a regular file",
+      );
+    await handle.read(start, 0, 16, 0).catch(cannot);
   } finally {
     await handle.close();
   }

@@ -10,8 +10,11 @@
  *                      HydraHarp V1 adds one wrap per overflow record (T2 33 552 000, T3 1024); every later
  *                      type adds wrap × the count in the record (2^25 or 1024, a count of 0 meaning 1).
  *
- * Output: integer picoseconds since the start of the measurement in a Float64Array; photon channels
- * 0-based (PicoHarp T3 numbers its inputs 1–4 on the wire); the sync as SYNC_CHANNEL.
+ * Output: integer picoseconds in a Float64Array, counted from the wrap boundary just before the
+ * file's first event (its overflow records before that are the time origin, `timeOriginPs`), so
+ * times stay exact to the picosecond for 2^53 ps = 2.5 h from the first tag however late into the
+ * measurement the file starts; photon channels 0-based (PicoHarp T3 numbers its inputs 1–4 on the
+ * wire); the sync as SYNC_CHANNEL.
  */
 import { kernel, memoryOf, type WasmGlobal, type WasmMemory } from "../wasm.js";
 import { RecordError, TimeTagFileError } from "./errors.js";
@@ -89,8 +92,10 @@ export interface DecodeCounters {
   photons: number[];
   /** Largest T3 dtime seen, in units of the resolution (checked against the sync period). */
   maxDtime: number;
-  /** T2/T3 time of the last record, ps. */
+  /** T2/T3 time of the last record from the time origin, ps. */
   lastTimePs: number;
+  /** The device's time at the origin the times count from, ps (decimal: it may pass 2^53). */
+  timeOriginPs: string;
   /** quTAG: records that arrived after a later one and were sorted into place. */
   reordered?: number;
   /** Records that could not be used (forced read): too far out of order, impossible channel. */
@@ -107,6 +112,7 @@ export function newCounters(): DecodeCounters {
     photons: [],
     maxDtime: 0,
     lastTimePs: 0,
+    timeOriginPs: "0",
   };
 }
 
@@ -126,6 +132,8 @@ export interface DecodedChunk {
  */
 export class PtuDecoder {
   private overflowUnits = 0;
+  /** Overflow units before the first event: the time origin (BigInt: a file may start days in). */
+  private originUnits: bigint | undefined = 0n;
   private channelsOut = new Uint8Array(0);
   private timesOut = new Float64Array(0);
   private dtimesOut = new Float64Array(0);
@@ -151,7 +159,8 @@ export class PtuDecoder {
     };
   }
 
-  decode(words: Uint32Array): DecodedChunk {
+  decode(chunk: Uint32Array): DecodedChunk {
+    const words = this.originUnits === undefined ? chunk : this.skipToFirstEvent(chunk);
     if (this.type.layout === "generic" && this.type.mode === "T2") return this.decodeGenericT2(words);
     const n = words.length;
     const t3 = this.type.mode === "T3";
@@ -222,6 +231,46 @@ export class PtuDecoder {
       timesPs: timesPs.subarray(0, out),
       ...(dtimesPs ? { dtimesPs: dtimesPs.subarray(0, out) } : {}),
     };
+  }
+
+  /**
+   * Until the first event (photon or T2 sync): counts the overflow records into the time origin
+   * instead of the running offset, and the markers; returns the words from the first event on.
+   */
+  private skipToFirstEvent(words: Uint32Array): Uint32Array {
+    const c = this.counters;
+    const { layout, mode, singleWrap } = this.type;
+    const t3 = mode === "T3";
+    let origin = this.originUnits ?? 0n;
+    let i = 0;
+    for (; i < words.length; i++) {
+      const w = words[i]!;
+      let wraps = 0;
+      let wrap: number;
+      if (layout === "generic") {
+        const channel = (w >>> 25) & 0x3f;
+        if (!(w >>> 31) || (!t3 && channel === 0)) break; // a photon, or a T2 sync
+        const count = t3 ? w & 0x3ff : w & 0x1ffffff;
+        if (channel === 0x3f) wraps = singleWrap || count === 0 ? 1 : count;
+        wrap = t3 ? GENERIC_T3_WRAP : singleWrap ? HYDRAHARP_V1_T2_WRAP : GENERIC_T2_WRAP;
+      } else {
+        if (w >>> 28 !== 0xf) break;
+        if ((t3 ? (w >>> 16) & 0xfff : w & 0xf) === 0) wraps = 1;
+        wrap = t3 ? PICOHARP_T3_WRAP : PICOHARP_T2_WRAP;
+      }
+      if (wraps > 0) {
+        origin += BigInt(wraps) * BigInt(wrap);
+        c.overflowRecords++;
+        c.overflows += wraps;
+      } else c.markers++;
+    }
+    c.records += i;
+    const unitPs = t3 ? this.syncPeriodPs : this.unitPs;
+    c.timeOriginPs = Number.isInteger(unitPs)
+      ? (origin * BigInt(unitPs)).toString()
+      : (Number(origin) * unitPs).toFixed(0);
+    this.originUnits = i < words.length ? undefined : origin;
+    return words.subarray(i);
   }
 
   /**

@@ -3,6 +3,10 @@
  * magic or fields we rely on), then 10-byte little-endian records — a u64 time in ps and a u16
  * channel number, kept as the file numbers it.
  *
+ * Times are counted from the first record less the reorder window (`timeOriginPs`, the device's
+ * clock there), in exact integer steps, so a file is exact to the picosecond for its first 2.5 h
+ * whatever the clock read when it started.
+ *
  * The quTAG writes its channels' buffers as they fill, so records are NOT globally time-sorted.
  * They are put in order through a reorder buffer: a record is released once the file has reached
  * `reorderWindowPs` past it, so the output is sorted whenever no record arrives more than that
@@ -80,6 +84,7 @@ export class QutagFile implements TimeTagFile {
     const handle = await open(info.file, "r");
     let badChannels = 0;
     let lateReported = false;
+    let origin: { hi: number; lo: number; ps: bigint } | undefined;
     try {
       let position = QUTAG_HEADER_BYTES;
       for (let left = info.records; left > 0; ) {
@@ -103,7 +108,14 @@ export class QutagFile implements TimeTagFile {
               );
             continue;
           }
-          times[kept] = buffer.readUInt32LE(at) + buffer.readUInt32LE(at + 4) * 2 ** 32;
+          const lo = buffer.readUInt32LE(at);
+          const hi = buffer.readUInt32LE(at + 4);
+          if (!origin) {
+            origin = this.origin(hi, lo, reorder.windowPs);
+            c.timeOriginPs = origin.ps.toString();
+          }
+          // From the origin, in exact integer steps: the device clock may be days in (past 2^53 ps).
+          times[kept] = (hi - origin.hi) * 2 ** 32 + (lo - origin.lo);
           channels[kept++] = channel;
         }
         position += bytesRead;
@@ -131,6 +143,17 @@ export class QutagFile implements TimeTagFile {
     if (badChannels > 0)
       this.warnings.push(`${badChannels} records named channels above ${MAX_CHANNEL} and were dropped`);
     checkSpan(c, this.warnings);
+  }
+
+  /**
+   * The time origin: the first record less the reorder window (an earlier record may follow it),
+   * not before 0. Times are counted from it, so a file is exact for 2.5 h from its start.
+   */
+  private origin(hi: number, lo: number, windowPs: number) {
+    const first = (BigInt(hi) << 32n) + BigInt(lo);
+    const window = BigInt(Math.round(windowPs));
+    const ps = first > window ? first - window : 0n;
+    return { hi: Number(ps >> 32n), lo: Number(ps & 0xffffffffn), ps };
   }
 
   private count(chunk: DecodedChunk, c: DecodeCounters): DecodedChunk {

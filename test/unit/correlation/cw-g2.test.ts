@@ -10,8 +10,9 @@ import { fineBinPs } from "../../../agent/correlation/analyze.js";
 import { type CorrelationHistogram, CrossCorrelator } from "../../../agent/correlation/cross-correlation.js";
 import { cwG2 } from "../../../agent/correlation/cw-g2.js";
 import { featureIntegral, featureShape } from "../../../agent/correlation/cw-model.js";
-import { type CwEmitter, cwEmitterTags, detectorRatesCps } from "../../../sim/cw-emitter.js";
+import { cwEmitterTags, detectorRatesCps, poissonStreams, singleEmitter } from "../../../sim/cw-emitter.js";
 import { Rng } from "../../../sim/random.js";
+import { exactPairs, jitteredDipMean } from "../../helpers/cw-truth.js";
 
 /** Correlates a generated stream on the fine grid analyze uses for this window and bin. */
 function correlate(
@@ -27,38 +28,6 @@ function correlate(
     for (let i = 0; i < block.channels.length; i++) (block.channels[i] === 0 ? a : b).push(block.timesPs[i]!);
   }
   return { histogram: c.histogram(), a, b };
-}
-
-/** Pairs with τ = t(b) − t(a) in [lo, hi), by two pointers over the sorted lists: the exact count. */
-function exactPairs(a: number[], b: number[], lo: number, hi: number): number {
-  let n = 0;
-  let j = 0;
-  let k = 0;
-  for (const t of a) {
-    while (j < b.length && b[j]! < t + lo) j++;
-    while (k < b.length && b[k]! < t + hi) k++;
-    n += k - j;
-  }
-  return n;
-}
-
-/**
- * The mean over [−b/2, b/2) of e^{−|τ|/t} ⊛ N(0, σ²), by brute-force quadrature (a 0.25 ps grid in τ,
- * Simpson-free Riemann sums over ±8σ): independent of the closed form under test.
- */
-function jitteredDipMean(binPs: number, t: number, sigma: number): number {
-  const dTau = 0.25;
-  const dS = sigma / 40;
-  let total = 0;
-  let weight = 0;
-  for (let s = -8 * sigma; s <= 8 * sigma; s += dS) weight += Math.exp(-(s * s) / (2 * sigma * sigma));
-  for (let tau = -binPs / 2 + dTau / 2; tau < binPs / 2; tau += dTau) {
-    let conv = 0;
-    for (let s = -8 * sigma; s <= 8 * sigma; s += dS)
-      conv += Math.exp(-Math.abs(tau - s) / t) * Math.exp(-(s * s) / (2 * sigma * sigma));
-    total += conv / weight;
-  }
-  return total / (binPs / dTau);
 }
 
 describe("the jittered feature's closed form", () => {
@@ -99,16 +68,9 @@ describe("the jittered feature's closed form", () => {
 });
 
 describe("CW g2(0) of a single emitter, cable delay 7.3 ns (the dip off τ = 0)", () => {
-  // Two-level emitter: R = 0.2 GHz, Γ = 0.8 GHz → t = 1/(R+Γ) = 1 ns; 2.4 Mcps signal + 0.1 Mcps
-  // background per detector; σ = 25 ps each.
-  const emitter: CwEmitter = {
-    excitationRateHz: 0.2e9,
-    decayRateHz: 0.8e9,
-    detectors: [
-      { channel: 0, efficiency: 0.015, jitterSigmaPs: 25, delayPs: 0, backgroundCps: 1e5 },
-      { channel: 1, efficiency: 0.015, jitterSigmaPs: 25, delayPs: 7300, backgroundCps: 1e5 },
-    ],
-  };
+  // R = 0.2 GHz, Γ = 0.8 GHz → t = 1/(R+Γ) = 1 ns; 2.4 Mcps signal + 0.1 Mcps background per
+  // detector; σ = 25 ps each (sim/cw-emitter.ts).
+  const emitter = singleEmitter();
   const widthPs = 1e12 / (emitter.excitationRateHz + emitter.decayRateHz);
   const sigmaPs = Math.hypot(25, 25);
   const rho = [0, 1].map((i) => {
@@ -173,14 +135,7 @@ describe("CW g2(0) of a single emitter, cable delay 7.3 ns (the dip off τ = 0)"
 
 describe("CW g2(0) of independent Poisson streams", () => {
   it("is 1 within its error, with no feature found and a warning that τ = 0 was read", () => {
-    const poisson: CwEmitter = {
-      excitationRateHz: 0,
-      decayRateHz: 1,
-      detectors: [
-        { channel: 0, efficiency: 0, jitterSigmaPs: 0, delayPs: 0, backgroundCps: 3e6 },
-        { channel: 1, efficiency: 0, jitterSigmaPs: 0, delayPs: 0, backgroundCps: 3e6 },
-      ],
-    };
+    const poisson = poissonStreams(3e6);
     const { histogram } = correlate(cwEmitterTags(new Rng(5), poisson, 0.5e12), 500_000, 1000);
     const g = cwG2(histogram, { binPs: 1000 });
     // Expected accidentals: N_A·N_B·Δτ/T, about 3e6² · 1 ns · 0.5 s = 4500.
@@ -192,14 +147,7 @@ describe("CW g2(0) of independent Poisson streams", () => {
   });
 
   it("warns when too few accidentals fall in a bin, naming a bin that would hold 100", () => {
-    const sparse: CwEmitter = {
-      excitationRateHz: 0,
-      decayRateHz: 1,
-      detectors: [
-        { channel: 0, efficiency: 0, jitterSigmaPs: 0, delayPs: 0, backgroundCps: 44e3 },
-        { channel: 1, efficiency: 0, jitterSigmaPs: 0, delayPs: 0, backgroundCps: 44e3 },
-      ],
-    };
+    const sparse = poissonStreams(44e3);
     const { histogram } = correlate(cwEmitterTags(new Rng(6), sparse, 1e12), 100_000, 16);
     const g = cwG2(histogram, { binPs: 16 });
     // 44 kcps² · 16 ps · 1 s ≈ 0.03 accidentals per bin.

@@ -11,7 +11,7 @@ import {
   type LiveSettings,
   type Measurement,
 } from "../../../agent/correlation/live-engine.js";
-import { type CwEmitter, cwEmitterTags } from "../../../sim/cw-emitter.js";
+import { cwEmitterTags, singleEmitter } from "../../../sim/cw-emitter.js";
 import { pulsedSource, TagGenerator } from "../../../sim/photons.js";
 import { Rng } from "../../../sim/random.js";
 
@@ -200,14 +200,7 @@ describe("live correlation engine", () => {
 
   it("CW: g2(0) by the same code as analyze — the bin centred on the fitted dip, 7.3 ns off τ = 0", () => {
     // A two-level emitter (t = 1 ns) behind a 7.3 ns cable delay on detector b (sim/cw-emitter.ts).
-    const emitter: CwEmitter = {
-      excitationRateHz: 0.2e9,
-      decayRateHz: 0.8e9,
-      detectors: [
-        { channel: 1, efficiency: 0.015, jitterSigmaPs: 25, delayPs: 0, backgroundCps: 1e5 },
-        { channel: 2, efficiency: 0.015, jitterSigmaPs: 25, delayPs: 7300, backgroundCps: 1e5 },
-      ],
-    };
+    const emitter = singleEmitter([1, 2]);
     const hbt = { ...settings.histograms[0]!, windowPs: 50_000, binPs: 100, periodPs: "cw" as const };
     const engine = new LiveCorrelationEngine({
       ...settings,

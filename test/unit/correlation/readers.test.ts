@@ -7,6 +7,7 @@ import { TimeTagFileError } from "../../../agent/correlation/readers/errors.js";
 import { openTimeTagFile } from "../../../agent/correlation/readers/open.js";
 import type { ReadOptions } from "../../../agent/correlation/readers/time-tag-file.js";
 import { Rng } from "../../../sim/random.js";
+import { PtuTagType, ptuHeaderBytes, writeQutag as writeQutagBlocks } from "../../../sim/tag-files.js";
 import { writeLegacyPt, writeQutag } from "../../helpers/legacy-synth.js";
 import { type SynthEvent, writePtu } from "../../helpers/ptu-synth.js";
 
@@ -167,5 +168,61 @@ describe("quTAG .qutag", () => {
     const atTwoNs = a.histogram.counts[(10_000 + 2000) / 1000]!;
     expect(atTwoNs).toBe(500);
     expect(a.histogram.counts.reduce((x, y) => x + y, 0)).toBe(500);
+  });
+
+  it("counts times from the file's start, so a file whose clock reads 72 h is exact to the picosecond", async () => {
+    // Tags over 5 s at odd picosecond times, the device clock at 72 h + 123 456 789 ps when they start.
+    const rng = new Rng(72);
+    const relative: number[] = [];
+    for (let t = 10_000_000_000; relative.length < 20_000; t += 1 + Math.floor(rng.uniform() * 500_000_000))
+      relative.push(t);
+    const start = 72n * 3_600_000_000_000_000n + 123_456_789n;
+    const file = join(dir, "late-clock.qutag");
+    writeQutagBlocks(
+      file,
+      [{ channels: Uint8Array.from(relative, (_, i) => i % 2), timesPs: Float64Array.from(relative) }],
+      start,
+    );
+    const { tags, times } = await readAll(file, { chunkRecords: 4096 });
+    // The origin is the first record less the 10 ms reorder window.
+    const origin = start + BigInt(relative[0]!) - 10_000_000_000n;
+    expect(tags.counters!.timeOriginPs).toBe(origin.toString());
+    expect(times).toEqual(relative.map((t) => t - relative[0]! + 10_000_000_000));
+    expect(tags.warnings).toEqual([]);
+  });
+});
+
+describe("PTU files that start late in the measurement", () => {
+  it("take the overflows before the first event as the time origin: times exact from there", async () => {
+    // 230 overflow records of 2^25 − 1 wraps each (≈ 72 h of 2^25 ps), a marker, then photons
+    // 3 wraps apart at known offsets — as a HydraHarp V2 T2 file at 1 ps.
+    const WRAP = 2 ** 25;
+    const words: number[] = [];
+    for (let i = 0; i < 230; i++) words.push((0x80000000 | (63 << 25) | (WRAP - 1)) >>> 0);
+    words.push((0x80000000 | (3 << 25) | 17) >>> 0); // marker 3
+    const expected: number[] = [];
+    for (let k = 0; k < 50; k++) {
+      const field = (k * 7_654_321) % WRAP;
+      if (k > 0) words.push((0x80000000 | (63 << 25) | 3) >>> 0);
+      words.push((((k % 2) << 25) | field) >>> 0);
+      expected.push(3 * k * WRAP + field);
+    }
+    const file = join(dir, "late-start.ptu");
+    writeFileSync(
+      file,
+      Buffer.concat([
+        ptuHeaderBytes([
+          ["TTResultFormat_TTTRRecType", -1, PtuTagType.Int8, 0x01010204],
+          ["MeasDesc_GlobalResolution", -1, PtuTagType.Float8, 1e-12],
+          ["TTResult_NumberOfRecords", -1, PtuTagType.Int8, words.length],
+        ]),
+        Buffer.from(Uint32Array.from(words).buffer),
+      ]),
+    );
+    const { tags, times } = await readAll(file, { chunkRecords: 64 });
+    expect(times).toEqual(expected);
+    expect(tags.counters!.timeOriginPs).toBe((230n * BigInt(WRAP - 1) * BigInt(WRAP)).toString());
+    expect(tags.counters).toMatchObject({ records: words.length, markers: 1, overflowRecords: 230 + 49 });
+    expect(tags.warnings).toEqual([]);
   });
 });
