@@ -10,9 +10,7 @@ import { parseArgs } from "node:util";
 import { analyzeFile, UsageError } from "./correlation/analyze.js";
 import { TimeTagFileError } from "./correlation/readers/errors.js";
 import { analysisCsv, analysisJson, analysisText } from "./correlation/report.js";
-
-export const ANALYZE_USAGE =
-  "usage: photon-bench analyze FILE [--channels A,B] [--window-ns N] [--bin-ps N] [--period-ps N|auto|cw] [--zero-delay-ps N] [--dead-time-ns N] [--background-cps A,B] [--setup-efficiency X] [--log-bins N] [--json] [--csv OUT] [--force]";
+import { ANALYZE_USAGE } from "./usage.js";
 
 function numberOption(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;

@@ -4,7 +4,6 @@
  * loads them — lazily, so the simulated bench never loads the native hardware libraries, and a
  * hardware bench never loads the simulator. Everything else in agent/ sees only the HAL.
  */
-import { readFileSync } from "node:fs";
 import type { Backend } from "../config/common.js";
 import type { BenchConfig } from "../config/schema.js";
 import type { BusProvider, TelemetrySource, TelemetryValues } from "../hal/interfaces.js";
@@ -21,22 +20,9 @@ import { InterlockService } from "./services/interlocks.js";
 import { LatestReadings } from "./services/latest-readings.js";
 import { TelemetrySampler } from "./services/telemetry.js";
 import { TimeTagStreams } from "./services/time-tags.js";
+import { AGENT_VERSION } from "./version.js";
 
-/** The package version, from package.json beside the sources (agent/) or the build (dist/agent/). */
-export const AGENT_VERSION: string = (() => {
-  for (const up of ["../package.json", "../../package.json"]) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), "utf8")) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === "photon-bench" && pkg.version) return pkg.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return "unknown";
-})();
+export { AGENT_VERSION };
 
 export interface AgentOptions {
   logger: Logger;

@@ -8,7 +8,7 @@
  * core's cache), so pulsed peak areas are sharp and the CW bin can be centred on the dip to a few
  * ps; `binPs` is the bin of CW g2(0), the plot and the CSV.
  */
-import { type CorrelationHistogram, CrossCorrelator, rebin } from "./cross-correlation.js";
+import { type CorrelationHistogram, CrossCorrelator, fineBinPs, rebin } from "./cross-correlation.js";
 import { binOnGrid, type CwG2 } from "./cw-g2.js";
 import { g2Zero } from "./g2.js";
 import { LogCorrelator, logEdgesPs, normaliseLog } from "./log-bins.js";
@@ -62,26 +62,12 @@ export interface Analysis {
   histogram: CorrelationHistogram;
 }
 
-/** Fine histograms stay within this many bins (256 KB of int32 counts: a core's L2 cache). */
-export const FINE_BINS_MAX = 65_536;
 /** The most bins a histogram may have at all (the user's bin over the window): 128 MB of counts. */
 export const BINS_MAX = 1 << 24;
 /** With no bin given: the display bin of a pulsed histogram, and where the log bins start, ps. */
 const DEFAULT_BIN_PS = 16;
 
 export class UsageError extends Error {}
-
-/**
- * The finest bin that divides `binPs` (or, with no bin given, the ±window) and keeps the histogram
- * within FINE_BINS_MAX bins; the user's bin itself when none does.
- */
-export function fineBinPs(windowPs: number, binPs?: number): number {
-  const span = 2 * windowPs;
-  const of = binPs ?? span;
-  for (let fine = Math.max(1, Math.ceil(span / FINE_BINS_MAX)); fine <= of; fine++)
-    if (of % fine === 0 && span % fine === 0) return fine;
-  return of;
-}
 
 export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Analysis> {
   if (!Number.isInteger(o.windowPs) || o.windowPs <= 0)

@@ -19,6 +19,20 @@ export interface CorrelationHistogram {
   spanPs: number;
 }
 
+/** Fine histograms stay within this many bins (256 KB of int32 counts: a core's L2 cache). */
+export const FINE_BINS_MAX = 65_536;
+/**
+ * The finest bin that divides `binPs` (or, with no bin given, the ±window) and keeps the histogram
+ * within FINE_BINS_MAX bins; the user's bin itself when none does.
+ */
+export function fineBinPs(windowPs: number, binPs?: number): number {
+  const span = 2 * windowPs;
+  const of = binPs ?? span;
+  for (let fine = Math.max(1, Math.ceil(span / FINE_BINS_MAX)); fine <= of; fine++)
+    if (of % fine === 0 && span % fine === 0) return fine;
+  return of;
+}
+
 /** The hot loop's τ + W is an int32: the window spans at most 2^31 − 1 ps (±1.07 ms). */
 const MAX_SPAN_PS = 2 ** 31 - 1;
 

@@ -13,8 +13,7 @@
  * Pure: no I/O, no clocks. The agent runs it in a worker thread (correlation-worker.ts).
  */
 import type { TimeTagChunk } from "../../hal/interfaces.js";
-import { fineBinPs } from "./analyze.js";
-import { type CorrelationHistogram, CrossCorrelator, rebin } from "./cross-correlation.js";
+import { type CorrelationHistogram, CrossCorrelator, fineBinPs, rebin } from "./cross-correlation.js";
 import { g2Zero } from "./g2.js";
 import { type HomVisibility, homDipCw, homVisibilityPulsed } from "./hom.js";
 import type { PulsedG2 } from "./pulsed-g2.js";

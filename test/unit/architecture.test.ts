@@ -4,7 +4,7 @@
  * (agent/main.ts) alone loads back ends, lazily, with dynamic import().
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 function sources(dir: string): string[] {
@@ -40,6 +40,9 @@ describe("layering", () => {
       imports(file).dynamic.map((spec) => `${file}: ${spec}`),
     );
     expect(dynamic.sort()).toEqual([
+      // The command-line dispatcher loads only the subcommand it runs.
+      "agent/cli.ts: ./analyze-cli.js",
+      "agent/cli.ts: ./run-cli.js",
       "agent/main.ts: ../hal/backends/hardware-provider.js",
       "agent/main.ts: ../sim/provider.js",
     ]);
@@ -69,5 +72,24 @@ describe("layering", () => {
         return [...s, ...d].filter((spec) => HARDWARE_LIBRARIES.test(spec)).map((spec) => `${f}: ${spec}`);
       });
     expect(offending).toEqual([]);
+  });
+
+  it("analyze loads none of the agent: its static imports reach no MQTT, broker, logger, config or HAL", () => {
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const spec of imports(file).static) {
+        if (!spec.startsWith(".")) packages.add(spec.split("/")[0]!);
+        else visit(join(dirname(file), spec).replace(/\.js$/, ".ts"));
+      }
+    };
+    visit("agent/analyze-cli.ts");
+    expect([...packages].filter((p) => !p.startsWith("node:")).sort()).toEqual([]);
+    expect(
+      [...seen].filter((f) => !f.startsWith("agent/correlation/") && !f.startsWith("agent/")).sort(),
+    ).toEqual([]);
+    expect([...seen].filter((f) => /agent\/(main|mqtt|services|run-cli)/.test(f))).toEqual([]);
   });
 });

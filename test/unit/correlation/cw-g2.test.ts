@@ -6,8 +6,11 @@
  * parameters, never pasted in.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { fineBinPs } from "../../../agent/correlation/analyze.js";
-import { type CorrelationHistogram, CrossCorrelator } from "../../../agent/correlation/cross-correlation.js";
+import {
+  type CorrelationHistogram,
+  CrossCorrelator,
+  fineBinPs,
+} from "../../../agent/correlation/cross-correlation.js";
 import { cwG2 } from "../../../agent/correlation/cw-g2.js";
 import { featureIntegral, featureShape } from "../../../agent/correlation/cw-model.js";
 import { cwEmitterTags, detectorRatesCps, poissonStreams, singleEmitter } from "../../../sim/cw-emitter.js";

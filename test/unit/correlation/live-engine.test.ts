@@ -3,8 +3,7 @@
  * times, whatever the chunking and the epochs the stream arrives in; restarts; rates and brightness.
  */
 import { describe, expect, it } from "vitest";
-import { fineBinPs } from "../../../agent/correlation/analyze.js";
-import { CrossCorrelator } from "../../../agent/correlation/cross-correlation.js";
+import { CrossCorrelator, fineBinPs } from "../../../agent/correlation/cross-correlation.js";
 import { type CwG2, cwG2 } from "../../../agent/correlation/cw-g2.js";
 import {
   LiveCorrelationEngine,
