@@ -1,11 +1,10 @@
 /**
  * Cross-correlation histogram g2(τ) between two channels, τ = t(B) − t(A), by exact pair counting
- * (every pair with −W ≤ τ < W once, across chunk boundaries: PairStream), the pairs counted by the
- * WebAssembly kernel. Times and bins are integer picoseconds; a bin index is (τ + W) / bin
- * truncated, exact for these non-negative integers below 2^31.
+ * (every pair with −W ≤ τ < W once, across chunk boundaries), in the WebAssembly pair engine
+ * (pair-kernel.ts). Times and bins are integer picoseconds; a bin index is ⌊(τ + W) / bin⌋, exact
+ * for these non-negative integers below 2^31.
  */
-import { pairWindow } from "./pair-kernel.js";
-import { PairStream } from "./pair-stream.js";
+import { PairEngine } from "./pair-kernel.js";
 
 export interface CorrelationHistogram {
   channels: [number, number];
@@ -37,8 +36,9 @@ export function fineBinPs(windowPs: number, binPs?: number): number {
 const MAX_SPAN_PS = 2 ** 31 - 1;
 
 export class CrossCorrelator {
-  private readonly counts: Float64Array;
-  private readonly stream: PairStream;
+  private readonly engine: PairEngine;
+  private firstPs: number | undefined;
+  private lastPs = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly channelA: number,
@@ -60,28 +60,32 @@ export class CrossCorrelator {
       throw new RangeError(
         `window ±${windowPs} ps: at most ±${MAX_SPAN_PS / 2} ps (the log bins reach further)`,
       );
-    const counts = new Float64Array((2 * windowPs) / binPs);
-    this.counts = counts;
-    this.stream = new PairStream(channelA, channelB, windowPs, (a, n, b, m) =>
-      pairWindow(a, n, b, m, windowPs, binPs, counts),
-    );
+    this.engine = new PairEngine(channelA, channelB, windowPs, binPs, (2 * windowPs) / binPs);
   }
 
-  /** Events of one chunk, in time order (and after every earlier chunk's); see PairStream. */
+  /** Events of one chunk, in time order (and after every earlier chunk's). */
   push(channels: Uint8Array, timesPs: Float64Array): void {
-    this.stream.push(channels, timesPs);
+    const n = channels.length;
+    if (n === 0) return;
+    if (timesPs[0]! < this.lastPs)
+      throw new RangeError(
+        `chunk starts at ${timesPs[0]} ps, before the previous one ended (${this.lastPs} ps)`,
+      );
+    this.firstPs ??= timesPs[0]!;
+    this.lastPs = timesPs[n - 1]!;
+    this.engine.push(channels, timesPs);
   }
 
   /** The histogram so far; A events still waiting are paired first (the stream ends here). */
   histogram(): CorrelationHistogram {
-    this.stream.finish();
+    if (this.firstPs !== undefined) this.engine.finish(this.lastPs);
     return {
       channels: [this.channelA, this.channelB],
       windowPs: this.windowPs,
       binPs: this.binPs,
-      counts: this.counts,
-      singles: [...this.stream.singles],
-      spanPs: this.stream.spanPs,
+      counts: this.engine.counts(),
+      singles: [...this.engine.singles],
+      spanPs: this.firstPs === undefined ? 0 : this.lastPs - this.firstPs,
     };
   }
 }

@@ -1,39 +1,177 @@
 /**
- * The pair-counting hot loop in WebAssembly (pair-kernel.wat): 1.5–1.8× the same loop in
- * JavaScript here (bench/correlation.ts), which matters on a Raspberry Pi that must keep up with
- * a live 2 × 5 Mcps stream. The times are copied into its memory per call (a chunk's worth), the
- * counts come back as int32 and are added to the caller's histogram.
+ * Exact streaming pair counting in WebAssembly (pair-kernel.wat): one module instance per
+ * correlator holds the histogram (int32 per bin) and both channels' recent times in its own
+ * memory, so a chunk costs one copy in (channels and times) and no per-chunk histogram traffic.
+ * The kernel splits the channels branch-free and pairs each A time t with the B times in
+ * [t − W, t + W) once the stream has passed t + W (a later B time could still fall in its window
+ * until then), so every pair with −W ≤ τ < W is counted once, whatever the chunk boundaries.
+ *
+ * The int32 bins are emptied into float64 totals only when the pairs counted since the last time
+ * could overflow one (every 2^30 pairs), so the totals are exact for any stream length.
  */
 import { WASM_BASE64 } from "./pair-kernel.wasm.js";
-import { kernel, memoryOf, type WasmMemory } from "./wasm.js";
+import { instantiate, type WasmGlobal, type WasmMemory } from "./wasm.js";
 
-const pairKernel = kernel<{
+interface PairKernel {
   memory: WasmMemory;
-  pair(aPtr: number, n: number, bPtr: number, m: number, w: number, bin: number, cPtr: number): void;
-}>(WASM_BASE64);
+  hist: WasmGlobal<number>;
+  aBuf: WasmGlobal<number>;
+  bBuf: WasmGlobal<number>;
+  aLen: WasmGlobal<number>;
+  bLen: WasmGlobal<number>;
+  chA: WasmGlobal<number>;
+  chB: WasmGlobal<number>;
+  w: WasmGlobal<bigint>;
+  mult: WasmGlobal<bigint>;
+  shift: WasmGlobal<bigint>;
+  pairs: WasmGlobal<number>;
+  budget: WasmGlobal<number>;
+  split(chPtr: number, tPtr: number, n: number, takeA: number): void;
+  pairUpTo(limitPs: number, lastPs: number): number;
+}
+
+const PAGE = 65_536;
+/**
+ * Events per kernel call. V8 runs a WebAssembly function in its baseline tier until it has run
+ * enough to be optimised, and a call in progress never switches: many short calls reach the
+ * optimised code early in a stream (one call per 1 Mi-event chunk ran at half speed).
+ */
+const SLICE = 32_768;
+/** The int32 bins are emptied once this many pairs could have gone into one. */
+export const PAIR_BUDGET = 2 ** 30;
 
 /**
- * Pairs each `a[0…n)` with the `b[0…m)` in [t − W, t + W) (both ascending) and adds the pairs to
- * `counts` at index (τ + W) / bin. 2W must be below 2^31 ps.
+ * The multiply-shift that divides 0 ≤ x < 2^31 by `bin` exactly: ⌊x·mult / 2^shift⌋ = ⌊x / bin⌋
+ * with shift = 31 + ⌈log2 bin⌉ and mult = ⌈2^shift / bin⌉ < 2^32 + 1 (the product stays below 2^63).
  */
-export function pairWindow(
-  a: Float64Array,
-  n: number,
-  b: Float64Array,
-  m: number,
-  windowPs: number,
-  binPs: number,
-  counts: Float64Array,
-): void {
-  if (n === 0 || m === 0) return;
-  const k = pairKernel();
-  const aBytes = n * 8;
-  const bBytes = m * 8;
-  const buffer = memoryOf(k.memory, aBytes + bBytes + counts.length * 4);
-  new Float64Array(buffer, 0, n).set(a.subarray(0, n));
-  new Float64Array(buffer, aBytes, m).set(b.subarray(0, m));
-  const local = new Int32Array(buffer, aBytes + bBytes, counts.length);
-  local.fill(0);
-  k.pair(0, n, aBytes, m, windowPs, binPs, aBytes + bBytes);
-  for (let i = 0; i < local.length; i++) counts[i]! += local[i]!;
+export function divisionByMultiply(bin: number): { mult: bigint; shift: bigint } {
+  const l = BigInt(Math.ceil(Math.log2(bin)));
+  const shift = 31n + l;
+  const b = BigInt(bin);
+  return { mult: ((1n << shift) + b - 1n) / b, shift };
+}
+
+export class PairEngine {
+  private readonly k: PairKernel;
+  /** Exact totals; the kernel's int32 bins are added in and zeroed now and then. */
+  readonly totals: Float64Array;
+  private capacity = 0;
+  private inputCapacity = 0;
+  private inputAt = 0;
+  /** Events seen on A (counted only where A times are taken) and on B. */
+  readonly singles: [number, number] = [0, 0];
+
+  constructor(
+    channelA: number,
+    channelB: number,
+    readonly windowPs: number,
+    readonly binPs: number,
+    readonly bins: number,
+    /** Pairs between emptyings of the int32 bins (smaller only in tests, to exercise the emptying). */
+    pairBudget = PAIR_BUDGET,
+  ) {
+    if (channelA === channelB) throw new RangeError("cross-correlation needs two different channels");
+    this.k = instantiate<PairKernel>(WASM_BASE64);
+    this.totals = new Float64Array(bins);
+    const { mult, shift } = divisionByMultiply(binPs);
+    this.k.chA.value = channelA;
+    this.k.chB.value = channelB;
+    this.k.w.value = BigInt(windowPs);
+    this.k.mult.value = mult;
+    this.k.shift.value = shift;
+    this.k.budget.value = pairBudget;
+    this.layout(1 << 16, SLICE);
+  }
+
+  /**
+   * Memory: histogram, A, B (each `capacity` times), input (`input` events). Growing keeps the
+   * histogram and the times already held.
+   */
+  private layout(capacity: number, input: number): void {
+    const k = this.k;
+    const histBytes = Math.ceil((this.bins * 4) / 8) * 8;
+    const aBuf = histBytes;
+    const bBuf = aBuf + capacity * 8;
+    const inputAt = bBuf + (capacity + 2) * 8; // B's two sentinels
+    const need = inputAt + input + 8 + input * 8; // channels, alignment, times
+    const have = k.memory.buffer.byteLength;
+    if (need > have) k.memory.grow(Math.ceil((need - have) / PAGE));
+    const bytes = new Uint8Array(k.memory.buffer);
+    // Move B first (it moves up), then A stays where it is (it starts at the same place).
+    if (capacity !== this.capacity && this.capacity > 0)
+      bytes.copyWithin(bBuf, k.bBuf.value, k.bBuf.value + k.bLen.value * 8);
+    k.hist.value = 0;
+    k.aBuf.value = aBuf;
+    k.bBuf.value = bBuf;
+    this.capacity = capacity;
+    this.inputCapacity = input;
+    this.inputAt = inputAt;
+  }
+
+  /** Room for `n` more events in A and B and in the input area. */
+  private reserve(n: number): void {
+    const k = this.k;
+    const held = Math.max(k.aLen.value, k.bLen.value) + n;
+    if (held <= this.capacity && n <= this.inputCapacity) return;
+    this.layout(Math.max(this.capacity, 2 ** Math.ceil(Math.log2(held))), Math.max(this.inputCapacity, n));
+  }
+
+  /**
+   * Events of one chunk, time-ordered and after every earlier one. `takeA: false` adds only their
+   * B times (context for A times of another slice, see the parallel correlator).
+   */
+  push(channels: Uint8Array, timesPs: Float64Array, takeA = true): void {
+    for (let from = 0; from < channels.length; from += SLICE)
+      this.pushSlice(channels.subarray(from, from + SLICE), timesPs.subarray(from, from + SLICE), takeA);
+  }
+
+  private pushSlice(channels: Uint8Array, timesPs: Float64Array, takeA: boolean): void {
+    const n = channels.length;
+    this.reserve(n);
+    const k = this.k;
+    const buffer = k.memory.buffer;
+    new Uint8Array(buffer, this.inputAt, n).set(channels);
+    // Float64 input needs 8-byte alignment: the times go after the channels, rounded up.
+    const timesAt = Math.ceil((this.inputAt + this.inputCapacity) / 8) * 8;
+    new Float64Array(buffer, timesAt, n).set(timesPs);
+    const a = k.aLen.value;
+    const b = k.bLen.value;
+    k.split(this.inputAt, timesAt, n, takeA ? 1 : 0);
+    this.singles[0] += k.aLen.value - a;
+    this.singles[1] += k.bLen.value - b;
+    const lastPs = timesPs[n - 1]!;
+    // Every B time before lastPs has arrived: A times with t + W ≤ lastPs are complete.
+    this.pairUpTo(lastPs - this.windowPs, lastPs);
+  }
+
+  /** Pairs the A times still waiting: the stream ends at `lastPs`. */
+  finish(lastPs: number): void {
+    this.pairUpTo(Number.POSITIVE_INFINITY, lastPs);
+  }
+
+  /** Forgets the times held (a new, unrelated stretch of stream follows); the counts stay. */
+  clearTimes(): void {
+    this.k.aLen.value = 0;
+    this.k.bLen.value = 0;
+  }
+
+  private pairUpTo(limitPs: number, lastPs: number): void {
+    while (this.k.pairUpTo(limitPs, lastPs)) this.empty();
+  }
+
+  /** Adds the int32 bins into the totals and zeroes them. */
+  private empty(): void {
+    const k = this.k;
+    const bins = new Int32Array(k.memory.buffer, k.hist.value, this.bins);
+    const totals = this.totals;
+    for (let i = 0; i < bins.length; i++) totals[i]! += bins[i]!;
+    bins.fill(0);
+    k.pairs.value = 0;
+  }
+
+  /** The counts so far (the int32 bins emptied into the totals first). */
+  counts(): Float64Array {
+    this.empty();
+    return this.totals;
+  }
 }

@@ -1,10 +1,11 @@
 /**
- * Exact streaming pair counting, shared by the linear and the log-binned correlators: a
- * time-ordered stream of chunks is split into channels A and B, and each A event is handed to
- * `pair` with the B events that may lie within ±W of it once the stream has reached t + W — until
- * then a later B event could still fall in its window. So every pair with −W ≤ τ < W is counted
- * once, whatever the chunk boundaries; `finish()` pairs the A events still waiting (the stream
- * ends there). Memory: the A events of the last W and the B events of the last 2W.
+ * Exact streaming pair counting in JavaScript, for the log-binned correlator (the linear one runs
+ * the same rule in the WebAssembly pair engine, pair-kernel.ts): a time-ordered stream of chunks
+ * is split into channels A and B, and each A event is handed to `pair` with the B events that may
+ * lie within ±W of it once the stream has reached t + W — until then a later B event could still
+ * fall in its window. So every pair with −W ≤ τ < W is counted once, whatever the chunk
+ * boundaries; `finish()` pairs the A events still waiting (the stream ends there). Memory: the A
+ * events of the last W and the B events of the last 2W.
  */
 
 /** Counts the pairs of `a[0…n)` with `b[0…m)` (both ascending) within [t − W, t + W) of each a. */
