@@ -34,6 +34,7 @@ function parse(argv: string[]) {
     "background-cps": { type: "string" },
     "setup-efficiency": { type: "string" },
     "log-bins": { type: "string" },
+    threads: { type: "string" },
     json: { type: "boolean" },
     csv: { type: "string" },
     force: { type: "boolean" },
@@ -86,6 +87,9 @@ function parse(argv: string[]) {
   const logBins = optional("log-bins", values["log-bins"]);
   if (logBins !== undefined && (!Number.isInteger(logBins) || logBins > 1000))
     throw new UsageError(`--log-bins: a whole number of bins per decade up to 1000, got ${logBins}`);
+  const threads = optional("threads", values.threads);
+  if (threads !== undefined && (!Number.isInteger(threads) || threads > 256))
+    throw new UsageError(`--threads: a whole number of threads up to 256, got ${values.threads}`);
   let backgroundCps: [number, number] | undefined;
   if (values["background-cps"] !== undefined) {
     const parts = values["background-cps"].split(",").map((p) => Number(p.trim()));
@@ -101,6 +105,7 @@ function parse(argv: string[]) {
     ...(deadTimeNs !== undefined ? { deadTimePs: deadTimeNs * 1000 } : {}),
     ...(setupEfficiency !== undefined ? { setupEfficiency } : {}),
     ...(logBins !== undefined ? { logBinsPerDecade: logBins } : {}),
+    ...(threads !== undefined ? { threads } : {}),
     ...(backgroundCps ? { backgroundCps } : {}),
     ...(binPs !== undefined ? { binPs } : {}),
     ...(zeroDelayPs !== undefined ? { zeroDelayPs } : {}),

@@ -2,20 +2,22 @@
  * `photon-bench analyze`: a time-tag file to its numbers — counts, rates (dead-time corrected,
  * saturation), brightness per pulse, g2(τ) between two channels (linear and optionally log bins),
  * pulsed g2(0) with its error or CW g2(0) with background correction, and, where the file carries
- * the sync, each channel's lifetime and peak FWHM. Reads the file once to count channels (when the pair
- * is not given) and once to correlate, both streaming. Correlation runs on a fine histogram: the
+ * the sync, each channel's lifetime and peak FWHM. Reads the file once, streaming (analyze-pass.ts;
+ * twice when the channels are not given and its first chunk misleads). Correlation runs on a fine histogram: the
  * finest divisor of the bin that keeps it within FINE_BINS_MAX bins (256 KB of counts, in a
  * core's cache), so pulsed peak areas are sharp and the CW bin can be centred on the dip to a few
  * ps; `binPs` is the bin of CW g2(0), the plot and the CSV.
  */
-import { type CorrelationHistogram, CrossCorrelator, fineBinPs, rebin } from "./cross-correlation.js";
+import { availableParallelism } from "node:os";
+import { correlationPass } from "./analyze-pass.js";
+import { type CorrelationHistogram, fineBinPs, rebin } from "./cross-correlation.js";
 import { binOnGrid, type CwG2 } from "./cw-g2.js";
 import { g2Zero } from "./g2.js";
-import { LogCorrelator, logEdgesPs, normaliseLog } from "./log-bins.js";
+import { logEdgesPs, normaliseLog } from "./log-bins.js";
 import type { PulsedG2 } from "./pulsed-g2.js";
 import { type Brightness, brightness, type ChannelRate, channelRate } from "./rates.js";
 import { openTimeTagFile } from "./readers/open.js";
-import { type DecayFit, fitDecay, SyncHistogram } from "./sync-histogram.js";
+import { type DecayFit, fitDecay } from "./sync-histogram.js";
 
 export interface AnalyzeOptions {
   channels?: [number, number];
@@ -34,6 +36,8 @@ export interface AnalyzeOptions {
   setupEfficiency?: number;
   /** Also a multi-tau histogram from --bin-ps to the window, this many bins per decade. */
   logBinsPerDecade?: number;
+  /** Threads to correlate on; default: every core (os.availableParallelism()). */
+  threads?: number;
   /** Called with the fraction of records read, for a progress line. */
   progress?: (fraction: number) => void;
 }
@@ -86,51 +90,19 @@ export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Anal
   const records = tags.info.records;
   const report = (done: number) => o.progress?.(records > 0 ? done / records : 1);
 
-  let channels = o.channels;
-  let counted: number[] | undefined;
-  if (!channels) {
-    for await (const _ of tags.chunks()) report(tags.counters!.records / 2);
-    counted = tags.counters!.photons;
-    const ranked = counted
-      .map((n, ch) => [ch, n ?? 0] as const)
-      .filter(([, n]) => n > 0)
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 2)
-      .map(([ch]) => ch)
-      .sort((a, b) => a - b);
-    if (ranked.length < 2)
-      throw new UsageError(`the file has photons on ${ranked.length} channel(s); a correlation needs two`);
-    channels = [ranked[0]!, ranked[1]!];
-  }
   const fine = fineBinPs(o.windowPs, o.binPs);
-  const correlator = new CrossCorrelator(channels[0], channels[1], o.windowPs, fine);
-  const logCorrelator = o.logBinsPerDecade
-    ? new LogCorrelator(
-        channels[0],
-        channels[1],
-        logEdgesPs(o.binPs ?? DEFAULT_BIN_PS, o.windowPs, o.logBinsPerDecade),
-      )
-    : undefined;
-  let sync: SyncHistogram | undefined;
-  // Whether the stream carries the sync is decided on its first chunk (a file without it is not rescanned).
-  let syncDecided = false;
-  let first: number | undefined;
-  let last = 0;
-  for await (const chunk of tags.chunks()) {
-    correlator.push(chunk.channels, chunk.timesPs);
-    logCorrelator?.push(chunk.channels, chunk.timesPs);
-    if (!syncDecided && chunk.channels.length > 0) {
-      sync = SyncHistogram.forChunk(chunk, tags.info.resolutionPs, tags.info.syncPeriodPs);
-      syncDecided = true;
-    }
-    sync?.push(chunk);
-    if (chunk.timesPs.length > 0) {
-      first ??= chunk.timesPs[0]!;
-      last = chunk.timesPs[chunk.timesPs.length - 1]!;
-    }
-    const read = tags.counters!.records;
-    report(counted ? records / 2 + read / 2 : read);
-  }
+  const pass = await correlationPass(tags, {
+    ...(o.channels ? { channels: o.channels } : {}),
+    windowPs: o.windowPs,
+    binPs: fine,
+    ...(o.logBinsPerDecade
+      ? { logEdgesPs: logEdgesPs(o.binPs ?? DEFAULT_BIN_PS, o.windowPs, o.logBinsPerDecade) }
+      : {}),
+    threads: o.threads ?? availableParallelism(),
+    // A second pass (the first chunk's busiest channels were not the file's) reads it all again.
+    progress: (read) => report(read),
+  });
+  const { channels, histogram, sync, firstPs: first, lastPs: last } = pass;
   const counters = tags.counters!;
   const durationS = first === undefined ? 0 : (last - first) / 1e12;
   const photons: Record<string, number> = {};
@@ -145,7 +117,6 @@ export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Anal
       throw new UsageError(
         `--channels: channel ${c} has no photons in this file (it has ${Object.keys(photons).join(", ")})`,
       );
-  const histogram = correlator.histogram();
   if (histogram.counts.reduce((x, y) => x + y, 0) === 0)
     throw new UsageError(
       `no coincidences between channels ${channels.join(" and ")} within ±${o.windowPs} ps`,
@@ -202,7 +173,7 @@ export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Anal
       : {}),
     warnings: [...tags.warnings, ...(measured.kind === "cw" ? measured.warnings : [])],
     g2,
-    ...(logCorrelator ? { g2Log: normaliseLog(logCorrelator.histogram()) } : {}),
+    ...(pass.log ? { g2Log: normaliseLog(pass.log) } : {}),
     histogram: rebin(histogram, displayBinPs / fine),
   };
 }

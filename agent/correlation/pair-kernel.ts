@@ -117,15 +117,15 @@ export class PairEngine {
   }
 
   /**
-   * Events of one chunk, time-ordered and after every earlier one. `takeA: false` adds only their
-   * B times (context for A times of another slice, see the parallel correlator).
+   * Events of one chunk, time-ordered and after every earlier one. `context` events give only
+   * their B times, counted nowhere (the context of another slice's A events: parallel.ts).
    */
-  push(channels: Uint8Array, timesPs: Float64Array, takeA = true): void {
+  push(channels: Uint8Array, timesPs: Float64Array, context = false): void {
     for (let from = 0; from < channels.length; from += SLICE)
-      this.pushSlice(channels.subarray(from, from + SLICE), timesPs.subarray(from, from + SLICE), takeA);
+      this.pushSlice(channels.subarray(from, from + SLICE), timesPs.subarray(from, from + SLICE), context);
   }
 
-  private pushSlice(channels: Uint8Array, timesPs: Float64Array, takeA: boolean): void {
+  private pushSlice(channels: Uint8Array, timesPs: Float64Array, context: boolean): void {
     const n = channels.length;
     this.reserve(n);
     const k = this.k;
@@ -136,9 +136,11 @@ export class PairEngine {
     new Float64Array(buffer, timesAt, n).set(timesPs);
     const a = k.aLen.value;
     const b = k.bLen.value;
-    k.split(this.inputAt, timesAt, n, takeA ? 1 : 0);
-    this.singles[0] += k.aLen.value - a;
-    this.singles[1] += k.bLen.value - b;
+    k.split(this.inputAt, timesAt, n, context ? 0 : 1);
+    if (!context) {
+      this.singles[0] += k.aLen.value - a;
+      this.singles[1] += k.bLen.value - b;
+    }
     const lastPs = timesPs[n - 1]!;
     // Every B time before lastPs has arrived: A times with t + W ≤ lastPs are complete.
     this.pairUpTo(lastPs - this.windowPs, lastPs);

@@ -5,8 +5,6 @@
  * but not yet acknowledged are the backlog; beyond `maxBacklogTags` a batch is dropped — logged
  * and counted, never silent. A worker that dies is restarted with backoff.
  */
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { resolveTagger } from "../../config/devices.js";
 import type { BenchConfig } from "../../config/schema.js";
@@ -15,6 +13,7 @@ import type { Logger } from "../../hal/logger.js";
 import { Backoff } from "../backoff.js";
 import type { TagBatchMessage, WorkerReply } from "../correlation/correlation-worker.js";
 import type { LiveSettings, Measurement } from "../correlation/live-engine.js";
+import { workerUrl } from "../correlation/worker-url.js";
 
 export interface CorrelationStats {
   running: boolean;
@@ -182,11 +181,9 @@ export class CorrelationService {
   }
 }
 
-/** The worker beside this module in dist/; from the TypeScript sources (tests), the built one. */
+/** The live correlator's worker module. */
 export function defaultWorkerUrl(): URL {
-  const beside = new URL("../correlation/correlation-worker.js", import.meta.url);
-  if (existsSync(fileURLToPath(beside))) return beside;
-  return new URL("../../dist/agent/correlation/correlation-worker.js", import.meta.url);
+  return workerUrl("correlation-worker");
 }
 
 /** The live correlator's settings from the bench file; undefined when the bench has no tagger to correlate. */

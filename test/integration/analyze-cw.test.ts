@@ -5,7 +5,7 @@
  * quTAG file whose clock reads 72 h when it starts. Expected values are derived here: the exact
  * pair count by two pointers over the same tags, g2 from the model.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -93,6 +93,26 @@ describe("analyze: CW g2(0) on synthetic files", () => {
       expect(fromQutag.g2.centreCounts).toBe(fromPtu.g2.centreCounts);
       expect(fromQutag.g2.g2Zero).toBeCloseTo(fromPtu.g2.g2Zero, 12);
       expect(fromQutag.g2.fit!.zeroDelayPs).toBeCloseTo(fromPtu.g2.fit!.zeroDelayPs, 6);
+    });
+
+    it("on one thread and on three (time slices stitched by the window) the histograms are identical", async () => {
+      // 5 M records: above the size where analyze starts its workers.
+      const csv = (threads: number) => join(dir, `threads-${threads}.csv`);
+      for (const threads of [1, 3])
+        await analyzeJson([
+          ptu,
+          "--window-ns",
+          "50",
+          "--bin-ps",
+          "100",
+          "--threads",
+          String(threads),
+          "--csv",
+          csv(threads),
+        ]);
+      const one = readFileSync(csv(1), "utf8");
+      expect(one.split("\n").length).toBeGreaterThan(1000);
+      expect(readFileSync(csv(3), "utf8")).toBe(one);
     });
   });
 });
