@@ -64,6 +64,11 @@ export const correlationSchema = z
     deadTimeNs: z.record(z.string(), z.number().min(0)).default({}),
     /** First lens → detector click efficiency, for the brightness at the first lens. */
     setupEfficiency: z.number().gt(0).max(1).optional(),
+    /**
+     * Threads that pair the tags; default: the machine's cores less one (the main thread keeps
+     * one for the interlocks). 1 correlates on the correlation worker itself.
+     */
+    workers: z.int().min(1).max(64).optional(),
   })
   .prefault({});
 

@@ -1,10 +1,14 @@
 /**
  * Worker-thread entry for the live correlator: the settings come as workerData; each message is a
- * batch of tags (its buffers transferred, not copied). After each batch it acknowledges the tags
- * (the main thread's backlog) and posts any measurements a finished period produced.
+ * batch of tags (its buffers transferred, not copied). It acknowledges the tags once correlated
+ * (the main thread's backlog) and posts each measurement as a period's histograms are ready. With
+ * `workers` above 1 the pairing runs on that many slice workers of its own (live-parallel.ts) and
+ * this thread only cuts periods, counts rates and analyses.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { LiveCorrelationEngine, type LiveSettings } from "./live-engine.js";
+import { LiveCorrelationEngine, type LiveSettings, LocalHistograms } from "./live-engine.js";
+import { ParallelHistograms } from "./live-parallel.js";
+import { workerUrl } from "./worker-url.js";
 
 export interface TagBatchMessage {
   id: number;
@@ -14,20 +18,32 @@ export interface TagBatchMessage {
 }
 
 export type WorkerReply =
-  | { type: "ack"; id: number; tags: number; periods: number; restarts: number }
+  | { type: "ack"; tags: number; periods: number; restarts: number }
   | { type: "measurement"; name: string; payload: Record<string, unknown> };
 
 const port = parentPort;
 if (!port) throw new Error("correlation-worker.js runs only as a worker thread");
-const engine = new LiveCorrelationEngine(workerData as LiveSettings);
-port.on("message", (batch: TagBatchMessage) => {
-  const measurements = engine.push(batch);
+const settings = workerData as LiveSettings;
+let engine: LiveCorrelationEngine | undefined;
+const ack = (tags: number) =>
   port.postMessage({
     type: "ack",
-    id: batch.id,
-    tags: batch.channels.length,
-    periods: engine.periods,
-    restarts: engine.restarts,
+    tags,
+    periods: engine?.periods ?? 0,
+    restarts: engine?.restarts ?? 0,
   } satisfies WorkerReply);
-  for (const m of measurements) port.postMessage({ type: "measurement", ...m } satisfies WorkerReply);
+const parallel = (settings.workers ?? 1) > 1;
+engine = new LiveCorrelationEngine(
+  settings,
+  parallel
+    ? new ParallelHistograms(settings, settings.workers!, workerUrl("slice-worker"), ack, (err) => {
+        // A slice worker failed: end this thread, and the service restarts it with its pool.
+        throw err;
+      })
+    : new LocalHistograms(settings),
+  (m) => port.postMessage({ type: "measurement", ...m } satisfies WorkerReply),
+);
+port.on("message", (batch: TagBatchMessage) => {
+  engine.push(batch);
+  if (!parallel) ack(batch.channels.length);
 });

@@ -263,35 +263,47 @@ function fitData(h: CorrelationHistogram, fromBin: number, toBin: number, group:
 }
 
 /**
- * Fits once around a guess: a stretch of REACH_WIDTHS widths each side, in bins of a fifth of a
- * width or of the jitter σ, whichever is finer (at most MAX_FIT_BINS of them).
+ * The fit data around a guess: a stretch of REACH_WIDTHS widths each side (enough baseline to pin
+ * c), in bins as fine as MAX_FIT_BINS allow — fine enough to see the jitter where the counts do.
  */
-function fitAround(h: CorrelationHistogram, g: Guess, sigmaPs: number) {
+function dataAround(h: CorrelationHistogram, g: Guess): FitData {
   const reachPs = Math.max(REACH_WIDTHS * g.widthPs, 40 * h.binPs);
   const fromBin = Math.max(0, Math.floor((g.zeroDelayPs - reachPs + h.windowPs) / h.binPs));
   const toBin = Math.min(h.counts.length, Math.ceil((g.zeroDelayPs + reachPs + h.windowPs) / h.binPs));
-  const wanted = Math.min(g.widthPs / 5, sigmaPs);
-  const group = Math.max(1, Math.floor(wanted / h.binPs), Math.ceil((toBin - fromBin) / MAX_FIT_BINS));
-  const d = fitData(h, fromBin, toBin, group);
+  return fitData(h, fromBin, toBin, Math.max(1, Math.ceil((toBin - fromBin) / MAX_FIT_BINS)));
+}
+
+/** The fit on `d` from a guess, with the jitter σ free (from `sigmaPs`) or held at `sigmaPs`. */
+function fitFrom(d: FitData, g: Guess, sigmaPs: number, jitterFree: boolean) {
   const level = d.counts.reduce((s, x) => s + x, 0) / (d.counts.length * d.binPs * d.pairsPerPs);
   const start: Params = [
     level > 0 ? level : 1,
     g.amplitude,
     g.zeroDelayPs,
     Math.log(g.widthPs),
-    Math.log(Math.max(sigmaPs, 0.5)),
+    Math.log(sigmaPs),
   ];
-  const all = maximiseLikelihood(d, start, [0, 1, 2, 3, 4]);
-  // A jitter far below the fit's bins (or the feature's width) leaves no trace: fix it, small.
-  const sigmaIndex = all?.free.indexOf(4) ?? -1;
-  if (all && Math.sqrt(all.covariance[sigmaIndex]![sigmaIndex]!) < 1) return { ...all, d };
-  const fixed = maximiseLikelihood(d, [...start.slice(0, 4), Math.log(h.binPs / 2)] as Params, [0, 1, 2, 3]);
-  return fixed && { ...fixed, d };
+  const result = maximiseLikelihood(d, start, jitterFree ? [0, 1, 2, 3, 4] : [0, 1, 2, 3]);
+  return result && { ...result, d };
 }
+
+/** Poisson deviance of a fit (lower is better), to compare nested fits on the same data. */
+function fitDeviance(d: FitData, q: Params): number {
+  const mu = new Float64Array(d.counts.length);
+  return expected(d, q, mu) ? deviance(d, mu) : Number.POSITIVE_INFINITY;
+}
+
+/** A jitter that lowers the deviance by less than this (3σ for one parameter) is not resolved. */
+const JITTER_DEVIANCE_GAIN = 9;
 
 /**
  * Fits the CW feature of a histogram (fine bins: a few ps suffice). Returns why not when there
  * is no significant feature, or the fit does not converge.
+ *
+ * First with the jitter held far below the bins (it then plays no part), refined once around what
+ * that fit finds; then with σ free on the same bins, kept only when it lowers the deviance by
+ * JITTER_DEVIANCE_GAIN or more — with few counts a free σ otherwise trades off against the depth a
+ * and inflates both.
  */
 export function fitCwFeature(h: CorrelationHistogram): CwFeature {
   if (!(h.spanPs > 0) || h.singles[0] === 0 || h.singles[1] === 0)
@@ -302,17 +314,26 @@ export function fitCwFeature(h: CorrelationHistogram): CwFeature {
       found: false,
       reason: `no antibunching dip or bunching peak stands out of the noise (largest departure ${(guess?.significance ?? 0).toFixed(1)}σ, needs ${FEATURE_SIGNIFICANCE}σ)`,
     };
+  const unresolvedPs = h.binPs / 2;
   let g = guess;
-  let result = fitAround(h, g, Math.max(h.binPs, g.widthPs / 5));
+  let result = fitFrom(dataAround(h, g), g, unresolvedPs, false);
   // Once more around the fitted feature: the scan's width is only a first guess.
   for (let round = 0; round < 2 && result; round++) {
-    const [, a, tau0, lnT, lnS] = result.q;
+    const [, a, tau0, lnT] = result.q;
     const widthPs = Math.exp(lnT);
-    if (Math.abs(tau0) > h.windowPs) break;
+    if (!(Math.abs(tau0) <= h.windowPs)) break;
     const settled = Math.abs(widthPs / g.widthPs - 1) < 0.5 && Math.abs(tau0 - g.zeroDelayPs) < widthPs;
+    g = { ...g, zeroDelayPs: tau0, widthPs, amplitude: a };
     if (settled && round > 0) break;
-    g = { ...g, zeroDelayPs: tau0, widthPs: Math.max(widthPs, Math.exp(lnS)), amplitude: a };
-    result = fitAround(h, g, Math.exp(lnS)) ?? result;
+    result = fitFrom(dataAround(h, g), g, unresolvedPs, false) ?? result;
+  }
+  if (result) {
+    const withJitter = fitFrom(result.d, g, Math.max(h.binPs, g.widthPs / 10), true);
+    if (
+      withJitter &&
+      fitDeviance(result.d, result.q) - fitDeviance(result.d, withJitter.q) >= JITTER_DEVIANCE_GAIN
+    )
+      result = withJitter;
   }
   if (!result) return { found: false, reason: "the fit of the dip did not converge" };
   const { q, covariance, free, chi2, d } = result;

@@ -46,6 +46,8 @@ export interface LiveSettings {
   syncDivider: number;
   deadTimePs: Record<string, number>;
   setupEfficiency?: number;
+  /** Threads that pair the tags (above 1: a pool of slice workers, live-parallel.ts). */
+  workers?: number;
 }
 
 export interface Measurement {
@@ -53,9 +55,57 @@ export interface Measurement {
   payload: Record<string, unknown>;
 }
 
-export class LiveCorrelationEngine {
+/**
+ * Where a period's histograms are counted: on this thread (LocalHistograms), or on a pool of
+ * worker threads (live-parallel.ts). Times are relative to the engine's base epoch.
+ */
+export interface PeriodHistograms {
+  push(channels: Uint8Array, timesPs: Float64Array): void;
+  /** The period ends: `done` gets its fine histograms, in the settings' order (now, or once the workers have them). */
+  end(done: (histograms: CorrelationHistogram[]) => void): void;
+  /** The period is dropped (the stream went back in time). */
+  discard(): void;
+}
+
+/** The histograms of each configured pair, at the fine bin g2(0) is read on (fineBinPs). */
+export function fineHistograms(settings: LiveSettings) {
+  return settings.histograms.map((h) => ({
+    channelA: h.a.channel,
+    channelB: h.b.channel,
+    windowPs: h.windowPs,
+    binPs: fineBinPs(h.windowPs, h.binPs),
+  }));
+}
+
+/** The period's histograms counted on this thread. */
+export class LocalHistograms implements PeriodHistograms {
   private correlators: CrossCorrelator[] = [];
+
+  constructor(private readonly settings: LiveSettings) {
+    this.discard();
+  }
+
+  push(channels: Uint8Array, timesPs: Float64Array): void {
+    for (const c of this.correlators) c.push(channels, timesPs);
+  }
+
+  end(done: (histograms: CorrelationHistogram[]) => void): void {
+    const histograms = this.correlators.map((c) => c.histogram());
+    this.discard();
+    done(histograms);
+  }
+
+  discard(): void {
+    this.correlators = fineHistograms(this.settings).map(
+      (h) => new CrossCorrelator(h.channelA, h.channelB, h.windowPs, h.binPs),
+    );
+  }
+}
+
+export class LiveCorrelationEngine {
   private readonly counts = new Float64Array(256);
+  /** Measurements ready and not yet returned by push() (when no `emit` is given). */
+  private ready: Measurement[] = [];
   private baseEpochPs: number | undefined;
   private periodStartPs = 0;
   private lastPs = Number.NEGATIVE_INFINITY;
@@ -65,20 +115,28 @@ export class LiveCorrelationEngine {
   restarts = 0;
   tags = 0;
 
-  constructor(readonly settings: LiveSettings) {
+  /**
+   * `histograms` counts each period's histograms (default: on this thread); `emit` receives each
+   * measurement as it is ready — without it, push() returns them.
+   */
+  constructor(
+    readonly settings: LiveSettings,
+    private readonly histograms: PeriodHistograms = new LocalHistograms(settings),
+    private readonly emit?: (m: Measurement) => void,
+  ) {
     if (!(settings.integrationPs > 0)) throw new RangeError(`integration ${settings.integrationPs} ps`);
-    this.resetPeriod();
   }
 
+  /** A chunk of the stream; returns the measurements that became ready (none when `emit` takes them). */
   push(chunk: TimeTagChunk): Measurement[] {
     const n = chunk.channels.length;
     if (n === 0) return [];
     this.tags += n;
-    const out: Measurement[] = [];
     if (this.baseEpochPs === undefined) this.startAt(chunk.epochPs, chunk.timesPs[0]!);
     let times = this.relative(chunk);
     if (times[0]! < this.lastPs) {
       this.restarts++;
+      this.histograms.discard();
       this.startAt(chunk.epochPs, chunk.timesPs[0]!);
       times = chunk.timesPs;
     }
@@ -88,7 +146,7 @@ export class LiveCorrelationEngine {
       const split = firstAtOrAfter(times, endPs, from);
       this.accumulate(chunk.channels.subarray(from, split), times.subarray(from, split));
       if (split === n) break;
-      out.push(...this.finishPeriod());
+      this.finishPeriod();
       // Rebase on this chunk's epoch: the next period's times count from it.
       const shift = chunk.epochPs - this.baseEpochPs!;
       this.baseEpochPs = chunk.epochPs;
@@ -97,14 +155,21 @@ export class LiveCorrelationEngine {
       times = chunk.timesPs;
       from = split;
     }
+    const out = this.ready;
+    this.ready = [];
     return out;
+  }
+
+  private publish(m: Measurement): void {
+    if (this.emit) this.emit(m);
+    else this.ready.push(m);
   }
 
   private startAt(epochPs: number, firstPs: number): void {
     this.baseEpochPs = epochPs;
     this.periodStartPs = firstPs;
     this.lastPs = Number.NEGATIVE_INFINITY;
-    this.resetPeriod();
+    this.counts.fill(0);
   }
 
   private relative(chunk: TimeTagChunk): Float64Array {
@@ -114,19 +179,12 @@ export class LiveCorrelationEngine {
 
   private accumulate(channels: Uint8Array, times: Float64Array): void {
     if (channels.length === 0) return;
-    for (const c of this.correlators) c.push(channels, times);
+    this.histograms.push(channels, times);
     for (let i = 0; i < channels.length; i++) this.counts[channels[i]!]!++;
     this.lastPs = times[times.length - 1]!;
   }
 
-  private resetPeriod(): void {
-    this.correlators = this.settings.histograms.map(
-      (h) => new CrossCorrelator(h.a.channel, h.b.channel, h.windowPs, fineBinPs(h.windowPs, h.binPs)),
-    );
-    this.counts.fill(0);
-  }
-
-  private finishPeriod(): Measurement[] {
+  private finishPeriod(): void {
     const { settings } = this;
     const integrationS = settings.integrationPs / 1e12;
     const index = this.periods++;
@@ -145,26 +203,26 @@ export class LiveCorrelationEngine {
           : {}),
       };
     }
-    const out: Measurement[] = [
-      {
-        name: "rates",
-        payload: {
-          period: index,
-          integrationS,
-          ...(syncRateHz !== undefined ? { syncRateHz } : {}),
-          detectors,
-        },
+    const rates: Measurement = {
+      name: "rates",
+      payload: {
+        period: index,
+        integrationS,
+        ...(syncRateHz !== undefined ? { syncRateHz } : {}),
+        detectors,
       },
-    ];
-    settings.histograms.forEach((h, i) => {
-      const histogram = { ...this.correlators[i]!.histogram(), spanPs: settings.integrationPs };
-      out.push({
-        name: h.name,
-        payload: { period: index, integrationS, ...histogramMeasurement(h, histogram) },
+    };
+    this.counts.fill(0);
+    this.histograms.end((histograms) => {
+      this.publish(rates);
+      settings.histograms.forEach((h, i) => {
+        const histogram = { ...histograms[i]!, spanPs: settings.integrationPs };
+        this.publish({
+          name: h.name,
+          payload: { period: index, integrationS, ...histogramMeasurement(h, histogram) },
+        });
       });
     });
-    this.resetPeriod();
-    return out;
   }
 }
 

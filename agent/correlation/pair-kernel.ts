@@ -151,6 +151,16 @@ export class PairEngine {
     this.pairUpTo(Number.POSITIVE_INFINITY, lastPs);
   }
 
+  /** Starts afresh: no times held, no counts, no singles. */
+  reset(): void {
+    this.clearTimes();
+    new Int32Array(this.k.memory.buffer, this.k.hist.value, this.bins).fill(0);
+    this.k.pairs.value = 0;
+    this.totals.fill(0);
+    this.singles[0] = 0;
+    this.singles[1] = 0;
+  }
+
   /** Forgets the times held (a new, unrelated stretch of stream follows); the counts stay. */
   clearTimes(): void {
     this.k.aLen.value = 0;

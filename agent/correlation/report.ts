@@ -109,7 +109,10 @@ export function analysisText(a: Analysis): string {
         (g.fit
           ? `\n  fit g2(τ) = c·[1 − a·e^(−|τ−τ0|/t) ⊛ jitter]: τ0 = ${(g.fit.zeroDelayPs / 1000).toFixed(4)} ± ${(g.fit.zeroDelayErrorPs / 1000).toFixed(4)} ns, ` +
             `a = ${g.fit.amplitude.toFixed(4)} ± ${g.fit.amplitudeError.toFixed(4)}, t = ${(g.fit.widthPs / 1000).toFixed(4)} ± ${(g.fit.widthErrorPs / 1000).toFixed(4)} ns, ` +
-            `σ = ${g.fit.jitterSigmaPs.toFixed(0)} ± ${g.fit.jitterSigmaErrorPs.toFixed(0)} ps, c = ${g.fit.baseline.toFixed(4)} ± ${g.fit.baselineError.toFixed(4)}` +
+            (g.fit.jitterResolved
+              ? `σ = ${g.fit.jitterSigmaPs.toFixed(0)} ± ${g.fit.jitterSigmaErrorPs.toFixed(0)} ps, `
+              : `σ not resolved (too little shape at the tip in these counts), `) +
+            `c = ${g.fit.baseline.toFixed(4)} ± ${g.fit.baselineError.toFixed(4)}` +
             `\n  g2(0) = ${g.fit.g2Zero.toFixed(4)} ± ${g.fit.g2ZeroError.toFixed(4)}   from the fit, 1 − a: timing jitter removed, background not`
           : "") +
         (g.g2ZeroCorrected !== undefined

@@ -5,6 +5,7 @@
  * but not yet acknowledged are the backlog; beyond `maxBacklogTags` a batch is dropped — logged
  * and counted, never silent. A worker that dies is restarted with backoff.
  */
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { resolveTagger } from "../../config/devices.js";
 import type { BenchConfig } from "../../config/schema.js";
@@ -205,6 +206,7 @@ export function liveSettingsFrom(
       syncDivider: tagger.channels.syncDivider,
       deadTimePs: Object.fromEntries(Object.entries(correlation.deadTimeNs).map(([d, ns]) => [d, ns * 1000])),
       ...(correlation.setupEfficiency !== undefined ? { setupEfficiency: correlation.setupEfficiency } : {}),
+      workers: correlation.workers ?? Math.max(1, availableParallelism() - 1),
       histograms: correlation.histograms.map((h) => ({
         name: h.name,
         a: channel(h.a),
