@@ -12,9 +12,9 @@
 import { WASM_BASE64 } from "./pair-kernel.wasm.js";
 import { instantiate, type WasmGlobal, type WasmMemory } from "./wasm.js";
 
-interface PairKernel {
+/** The kernel's exports (pair-kernel.wat). */
+export interface PairKernelExports {
   memory: WasmMemory;
-  hist: WasmGlobal<number>;
   aBuf: WasmGlobal<number>;
   bBuf: WasmGlobal<number>;
   aLen: WasmGlobal<number>;
@@ -52,7 +52,7 @@ export function divisionByMultiply(bin: number): { mult: bigint; shift: bigint }
 }
 
 export class PairEngine {
-  private readonly k: PairKernel;
+  private readonly k: PairKernelExports;
   /** Exact totals; the kernel's int32 bins are added in and zeroed now and then. */
   readonly totals: Float64Array;
   private capacity = 0;
@@ -71,7 +71,7 @@ export class PairEngine {
     pairBudget = PAIR_BUDGET,
   ) {
     if (channelA === channelB) throw new RangeError("cross-correlation needs two different channels");
-    this.k = instantiate<PairKernel>(WASM_BASE64);
+    this.k = instantiate<PairKernelExports>(WASM_BASE64);
     this.totals = new Float64Array(bins);
     const { mult, shift } = divisionByMultiply(binPs);
     this.k.chA.value = channelA;
@@ -84,8 +84,8 @@ export class PairEngine {
   }
 
   /**
-   * Memory: histogram, A, B (each `capacity` times), input (`input` events). Growing keeps the
-   * histogram and the times already held.
+   * Memory: histogram (at address 0, where the kernel expects it), A, B (each `capacity` times),
+   * input (`input` events). Growing keeps the histogram and the times already held.
    */
   private layout(capacity: number, input: number): void {
     const k = this.k;
@@ -100,7 +100,6 @@ export class PairEngine {
     // Move B first (it moves up), then A stays where it is (it starts at the same place).
     if (capacity !== this.capacity && this.capacity > 0)
       bytes.copyWithin(bBuf, k.bBuf.value, k.bBuf.value + k.bLen.value * 8);
-    k.hist.value = 0;
     k.aBuf.value = aBuf;
     k.bBuf.value = bBuf;
     this.capacity = capacity;
@@ -154,7 +153,7 @@ export class PairEngine {
   /** Starts afresh: no times held, no counts, no singles. */
   reset(): void {
     this.clearTimes();
-    new Int32Array(this.k.memory.buffer, this.k.hist.value, this.bins).fill(0);
+    new Int32Array(this.k.memory.buffer, 0, this.bins).fill(0);
     this.k.pairs.value = 0;
     this.totals.fill(0);
     this.singles[0] = 0;
@@ -174,7 +173,7 @@ export class PairEngine {
   /** Adds the int32 bins into the totals and zeroes them. */
   private empty(): void {
     const k = this.k;
-    const bins = new Int32Array(k.memory.buffer, k.hist.value, this.bins);
+    const bins = new Int32Array(k.memory.buffer, 0, this.bins);
     const totals = this.totals;
     for (let i = 0; i < bins.length; i++) totals[i]! += bins[i]!;
     bins.fill(0);
