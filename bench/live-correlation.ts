@@ -7,33 +7,37 @@
  * One JSON line: the backlog per second, its growth over the run, the timer's worst lag, and the
  * same timer's worst lag while the same engine runs on the main thread instead (the baseline the
  * worker exists to avoid).
+ *
+ * A second line: the capacity flat out — tags correlated per second while the backlog never runs
+ * dry — with one pairing thread and with two (`correlation.workers`), in turn, round by round
+ * (target: two ≥ 1.7× one). A Raspberry Pi 4 core is 3–5× slower than these: the one-worker
+ * figure over 4 says how much of a 10 M tags/s stream one Pi core would keep.
  */
 import { pathToFileURL } from "node:url";
 import pino from "pino";
 import { LiveCorrelationEngine, twoDetectorSettings } from "../agent/correlation/live-engine.js";
 import { CorrelationService } from "../agent/services/correlation.js";
+import { cwEmitterTags, poissonStreams } from "../sim/cw-emitter.js";
 import { Rng } from "../sim/random.js";
+import { median, paired } from "./lib/paired.js";
 
 const RATE_PER_CHANNEL = 5e6;
 const SECONDS = Number(process.env.LIVE_BENCH_S ?? 10);
 const SLICE_MS = 10;
 const TWO_32 = 2 ** 32;
-/** One replayed block: 24 · 2^32 ps ≈ 0.103 s of tags, re-sent with the epoch moved on. */
-const BLOCK_PS = 24 * TWO_32;
+/**
+ * One replayed block: 240 · 2^32 ps ≈ 1.03 s of tags, re-sent with the epoch moved on — about once
+ * per integration period, a little more often than a tagger moves it (every 2^52 ps).
+ */
+const BLOCK_PS = 240 * TWO_32;
 
-const rng = new Rng(4);
-const blockTimes: number[] = [];
-const blockChannels: number[] = [];
-for (
-  let t = rng.exponential(1e12 / (2 * RATE_PER_CHANNEL));
-  t < BLOCK_PS;
-  t += rng.exponential(1e12 / (2 * RATE_PER_CHANNEL))
-) {
-  blockTimes.push(Math.round(t));
-  blockChannels.push(rng.uniform() < 0.5 ? 1 : 2);
+const block = [...cwEmitterTags(new Rng(4), poissonStreams(RATE_PER_CHANNEL, [1, 2]), BLOCK_PS)];
+const times = new Float64Array(block.reduce((n, b) => n + b.timesPs.length, 0));
+const channels = new Uint8Array(times.length);
+for (let at = 0, k = 0; k < block.length; at += block[k]!.timesPs.length, k++) {
+  times.set(block[k]!.timesPs, at);
+  channels.set(block[k]!.channels, at);
 }
-const times = Float64Array.from(blockTimes);
-const channels = Uint8Array.from(blockChannels);
 const tagsPerSlice = Math.round((2 * RATE_PER_CHANNEL * SLICE_MS) / 1000);
 
 const settings = twoDetectorSettings(1e12, { windowPs: 500_000, binPs: 1000, periodPs: "cw" });
@@ -113,6 +117,33 @@ const mainThread = await paced(
   () => 0,
 );
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Tags per second correlated flat out with `workers` pairing threads, measured over `seconds` after a warm-up. */
+async function capacity(workers: number, seconds: number): Promise<number> {
+  const flatOut = new CorrelationService(
+    { ...settings, workers },
+    pathToFileURL("dist/agent/correlation/correlation-worker.js"),
+    () => {},
+    pino({ level: "silent" }),
+    { maxBacklogTags: 1e9 },
+  );
+  flatOut.start();
+  const feed = replay();
+  const keepFed = setInterval(() => {
+    while (flatOut.getStats().backlogTags < 6e6) feed(1 << 18, (c) => flatOut.push(c));
+  }, 5);
+  await sleep(1500);
+  const c0 = flatOut.getStats().tagsCorrelated;
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  const c1 = flatOut.getStats().tagsCorrelated;
+  const t1 = performance.now();
+  clearInterval(keepFed);
+  await flatOut.stop();
+  return (c1 - c0) / ((t1 - t0) / 1000);
+}
+
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const half = Math.floor(worker.samples.length / 2);
 console.log(
@@ -130,5 +161,26 @@ console.log(
     maxBacklogTags: stats.maxBacklogTags,
     timerWorstLagMs: Number(worker.worstLagMs.toFixed(1)),
     baselineMainThreadTimerWorstLagMs: Number(mainThread.worstLagMs.toFixed(1)),
+  }),
+);
+
+const rounds = await paired(
+  Number(process.env.LIVE_CAPACITY_ROUNDS ?? 5),
+  async () => 1 / (await capacity(2, 3)),
+  async () => 1 / (await capacity(1, 3)),
+);
+const one = median(rounds.baselineS.map((x) => 1 / x));
+const two = median(rounds.oursS.map((x) => 1 / x));
+console.log(
+  JSON.stringify({
+    bench: "live-correlation-capacity-500ns-1ns",
+    oneWorkerTagsPerS: Math.round(one),
+    twoWorkersTagsPerS: Math.round(two),
+    ratio: Number(median(rounds.ratios).toFixed(3)),
+    ratioMin: Number(Math.min(...rounds.ratios).toFixed(3)),
+    ratioMax: Number(Math.max(...rounds.ratios).toFixed(3)),
+    target: 1.7,
+    piCoreEstimateTagsPerS: [Math.round(one / 5), Math.round(one / 3)],
+    neededTagsPerS: 2 * RATE_PER_CHANNEL,
   }),
 );

@@ -2,8 +2,8 @@
  * Worker-thread entry for the live correlator: the settings come as workerData; each message is a
  * batch of tags (its buffers transferred, not copied). It acknowledges the tags once correlated
  * (the main thread's backlog) and posts each measurement as a period's histograms are ready. With
- * `workers` above 1 the pairing runs on that many slice workers of its own (live-parallel.ts) and
- * this thread only cuts periods, counts rates and analyses.
+ * `workers` above 1 the pairing is shared with `workers − 1` slice workers of its own
+ * (live-parallel.ts); this thread also cuts the periods, counts rates and analyses.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { LiveCorrelationEngine, type LiveSettings, LocalHistograms } from "./live-engine.js";
@@ -19,7 +19,9 @@ export interface TagBatchMessage {
 
 export type WorkerReply =
   | { type: "ack"; tags: number; periods: number; restarts: number }
-  | { type: "measurement"; name: string; payload: Record<string, unknown> };
+  | { type: "measurement"; name: string; payload: Record<string, unknown> }
+  /** A batch's buffers back, once its tags are copied on: the service reuses them. */
+  | { type: "buffers"; channels: ArrayBuffer; times: ArrayBuffer };
 
 const port = parentPort;
 if (!port) throw new Error("correlation-worker.js runs only as a worker thread");
@@ -46,4 +48,7 @@ engine = new LiveCorrelationEngine(
 port.on("message", (batch: TagBatchMessage) => {
   engine.push(batch);
   if (!parallel) ack(batch.channels.length);
+  const channels = batch.channels.buffer as ArrayBuffer;
+  const times = batch.timesPs.buffer as ArrayBuffer;
+  port.postMessage({ type: "buffers", channels, times } satisfies WorkerReply, [channels, times]);
 });

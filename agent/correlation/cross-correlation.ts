@@ -63,17 +63,16 @@ export class CrossCorrelator {
     this.engine = new PairEngine(channelA, channelB, windowPs, binPs, (2 * windowPs) / binPs);
   }
 
-  /** Events of one chunk, in time order (and after every earlier chunk's). */
-  push(channels: Uint8Array, timesPs: Float64Array): void {
+  /** Events of one chunk, in time order (and after every earlier chunk's); tag i at timesPs[i] + offsetPs. */
+  push(channels: Uint8Array, timesPs: Float64Array, offsetPs = 0): void {
     const n = channels.length;
     if (n === 0) return;
-    if (timesPs[0]! < this.lastPs)
-      throw new RangeError(
-        `chunk starts at ${timesPs[0]} ps, before the previous one ended (${this.lastPs} ps)`,
-      );
-    this.firstPs ??= timesPs[0]!;
-    this.lastPs = timesPs[n - 1]!;
-    this.engine.push(channels, timesPs);
+    const first = timesPs[0]! + offsetPs;
+    if (first < this.lastPs)
+      throw new RangeError(`chunk starts at ${first} ps, before the previous one ended (${this.lastPs} ps)`);
+    this.firstPs ??= first;
+    this.lastPs = timesPs[n - 1]! + offsetPs;
+    this.engine.push(channels, timesPs, false, offsetPs);
   }
 
   /** The histogram so far; A events still waiting are paired first (the stream ends here). */

@@ -18,6 +18,7 @@ import { g2Zero } from "./g2.js";
 import { type HomVisibility, homDipCw, homVisibilityPulsed } from "./hom.js";
 import type { PulsedG2 } from "./pulsed-g2.js";
 import { brightness, channelRate, type Heralding, heraldingEfficiency } from "./rates.js";
+import { ChannelTally } from "./tally.js";
 
 export interface LiveHistogram {
   name: string;
@@ -60,9 +61,13 @@ export interface Measurement {
  * worker threads (live-parallel.ts). Times are relative to the engine's base epoch.
  */
 export interface PeriodHistograms {
-  push(channels: Uint8Array, timesPs: Float64Array): void;
-  /** The period ends: `done` gets its fine histograms, in the settings' order (now, or once the workers have them). */
-  end(done: (histograms: CorrelationHistogram[]) => void): void;
+  /** Events of the period: tag i at timesPs[i] + offsetPs. */
+  push(channels: Uint8Array, timesPs: Float64Array, offsetPs: number): void;
+  /**
+   * The period ends: `done` gets its fine histograms, in the settings' order, and its tags per
+   * channel (now, or once the workers have them).
+   */
+  end(done: (histograms: CorrelationHistogram[], tagsPerChannel: Float64Array) => void): void;
   /** The period is dropped (the stream went back in time). */
   discard(): void;
 }
@@ -80,22 +85,26 @@ export function fineHistograms(settings: LiveSettings) {
 /** The period's histograms counted on this thread. */
 export class LocalHistograms implements PeriodHistograms {
   private correlators: CrossCorrelator[] = [];
+  private readonly tally = new ChannelTally();
 
   constructor(private readonly settings: LiveSettings) {
     this.discard();
   }
 
-  push(channels: Uint8Array, timesPs: Float64Array): void {
-    for (const c of this.correlators) c.push(channels, timesPs);
+  push(channels: Uint8Array, timesPs: Float64Array, offsetPs: number): void {
+    for (const c of this.correlators) c.push(channels, timesPs, offsetPs);
+    this.tally.add(channels);
   }
 
-  end(done: (histograms: CorrelationHistogram[]) => void): void {
+  end(done: (histograms: CorrelationHistogram[], tagsPerChannel: Float64Array) => void): void {
     const histograms = this.correlators.map((c) => c.histogram());
+    const tags = this.tally.perChannel();
     this.discard();
-    done(histograms);
+    done(histograms, tags);
   }
 
   discard(): void {
+    this.tally.clear();
     this.correlators = fineHistograms(this.settings).map(
       (h) => new CrossCorrelator(h.channelA, h.channelB, h.windowPs, h.binPs),
     );
@@ -103,7 +112,6 @@ export class LocalHistograms implements PeriodHistograms {
 }
 
 export class LiveCorrelationEngine {
-  private readonly counts = new Float64Array(256);
   /** Measurements ready and not yet returned by push() (when no `emit` is given). */
   private ready: Measurement[] = [];
   private baseEpochPs: number | undefined;
@@ -132,27 +140,29 @@ export class LiveCorrelationEngine {
     const n = chunk.channels.length;
     if (n === 0) return [];
     this.tags += n;
-    if (this.baseEpochPs === undefined) this.startAt(chunk.epochPs, chunk.timesPs[0]!);
-    let times = this.relative(chunk);
-    if (times[0]! < this.lastPs) {
+    const times = chunk.timesPs;
+    if (this.baseEpochPs === undefined) this.startAt(chunk.epochPs, times[0]!);
+    // The chunk's times against the base epoch are times[i] + offset: never materialised, the
+    // offset travels with them (0 but when the tagger moved its epoch within this period).
+    let offset = chunk.epochPs - this.baseEpochPs!;
+    if (times[0]! + offset < this.lastPs) {
       this.restarts++;
       this.histograms.discard();
-      this.startAt(chunk.epochPs, chunk.timesPs[0]!);
-      times = chunk.timesPs;
+      this.startAt(chunk.epochPs, times[0]!);
+      offset = 0;
     }
     let from = 0;
     while (from < n) {
       const endPs = this.periodStartPs + this.settings.integrationPs;
-      const split = firstAtOrAfter(times, endPs, from);
-      this.accumulate(chunk.channels.subarray(from, split), times.subarray(from, split));
+      const split = firstAtOrAfter(times, endPs - offset, from);
+      this.accumulate(chunk.channels.subarray(from, split), times.subarray(from, split), offset);
       if (split === n) break;
       this.finishPeriod();
       // Rebase on this chunk's epoch: the next period's times count from it.
-      const shift = chunk.epochPs - this.baseEpochPs!;
       this.baseEpochPs = chunk.epochPs;
-      this.periodStartPs = endPs - shift;
-      this.lastPs -= shift;
-      times = chunk.timesPs;
+      this.periodStartPs = endPs - offset;
+      this.lastPs -= offset;
+      offset = 0;
       from = split;
     }
     const out = this.ready;
@@ -169,33 +179,46 @@ export class LiveCorrelationEngine {
     this.baseEpochPs = epochPs;
     this.periodStartPs = firstPs;
     this.lastPs = Number.NEGATIVE_INFINITY;
-    this.counts.fill(0);
   }
 
-  private relative(chunk: TimeTagChunk): Float64Array {
-    const offset = chunk.epochPs - this.baseEpochPs!;
-    return offset === 0 ? chunk.timesPs : chunk.timesPs.map((t) => t + offset);
-  }
-
-  private accumulate(channels: Uint8Array, times: Float64Array): void {
-    if (channels.length === 0) return;
-    this.histograms.push(channels, times);
-    for (let i = 0; i < channels.length; i++) this.counts[channels[i]!]!++;
-    this.lastPs = times[times.length - 1]!;
+  private accumulate(channels: Uint8Array, times: Float64Array, offsetPs: number): void {
+    const n = channels.length;
+    if (n === 0) return;
+    this.histograms.push(channels, times, offsetPs);
+    this.lastPs = times[n - 1]! + offsetPs;
   }
 
   private finishPeriod(): void {
+    const index = this.periods++;
+    this.histograms.end((histograms, tags) => {
+      this.publish(this.rates(index, tags));
+      const { settings } = this;
+      settings.histograms.forEach((h, i) => {
+        const histogram = { ...histograms[i]!, spanPs: settings.integrationPs };
+        this.publish({
+          name: h.name,
+          payload: {
+            period: index,
+            integrationS: settings.integrationPs / 1e12,
+            ...histogramMeasurement(h, histogram),
+          },
+        });
+      });
+    });
+  }
+
+  /** The period's rates: each detector's rate, dead-time corrected, and brightness per pulse from the sync. */
+  private rates(index: number, tags: Float64Array): Measurement {
     const { settings } = this;
     const integrationS = settings.integrationPs / 1e12;
-    const index = this.periods++;
     // The laser's repetition rate: sync tags × the divider.
     const syncRateHz =
       settings.syncChannel !== undefined
-        ? (this.counts[settings.syncChannel]! * settings.syncDivider) / integrationS
+        ? (tags[settings.syncChannel]! * settings.syncDivider) / integrationS
         : undefined;
     const detectors: Record<string, unknown> = {};
     for (const [name, channel] of Object.entries(settings.detectors)) {
-      const rate = channelRate(this.counts[channel]!, integrationS, settings.deadTimePs[name]);
+      const rate = channelRate(tags[channel]!, integrationS, settings.deadTimePs[name]);
       detectors[name] = {
         ...rate,
         ...(syncRateHz
@@ -203,7 +226,7 @@ export class LiveCorrelationEngine {
           : {}),
       };
     }
-    const rates: Measurement = {
+    return {
       name: "rates",
       payload: {
         period: index,
@@ -212,17 +235,6 @@ export class LiveCorrelationEngine {
         detectors,
       },
     };
-    this.counts.fill(0);
-    this.histograms.end((histograms) => {
-      this.publish(rates);
-      settings.histograms.forEach((h, i) => {
-        const histogram = { ...histograms[i]!, spanPs: settings.integrationPs };
-        this.publish({
-          name: h.name,
-          payload: { period: index, integrationS, ...histogramMeasurement(h, histogram) },
-        });
-      });
-    });
   }
 }
 

@@ -1,9 +1,10 @@
 /**
  * The live engine's histograms on several cores: each integration period's stream is cut into
- * slices with the widest window's context (slices.ts) and paired by a pool of slice workers
- * (parallel.ts), every configured histogram in each; at the period's end the workers' counts are
- * summed — equal bin for bin to one thread's. Pairs never cross a period boundary, as on one
- * thread. Runs inside the correlation worker, so the agent's main thread only hands over tags.
+ * slices with the widest window's context (slices.ts) and paired by `threads` threads — this one
+ * (the correlation worker, whose own per-tag work is light) and `threads − 1` slice workers
+ * (parallel.ts) — every configured histogram in each; at the period's end the counts are summed,
+ * equal bin for bin to one thread's. Pairs never cross a period boundary, as on one thread. The
+ * agent's main thread only hands over tags.
  */
 import type { CorrelationHistogram } from "./cross-correlation.js";
 import { fineHistograms, type LiveSettings, type PeriodHistograms } from "./live-engine.js";
@@ -31,28 +32,29 @@ export class ParallelHistograms implements PeriodHistograms {
   ) {
     this.shapes = fineHistograms(settings);
     this.cutter = new SliceCutter(Math.max(...this.shapes.map((h) => h.windowPs), 1));
+    // This thread is one of the `threads`: it counts a slice itself whenever the others are busy.
     this.workers = new SliceWorkers(
       this.shapes,
-      threads,
+      threads - 1,
       workerUrl,
       (buffer, tags) => {
         this.cutter.recycle(buffer);
         correlated(tags);
       },
       onError,
+      true,
     );
   }
 
-  push(channels: Uint8Array, timesPs: Float64Array): void {
+  push(channels: Uint8Array, timesPs: Float64Array, offsetPs: number): void {
     if (channels.length === 0) return;
-    this.firstPs ??= timesPs[0]!;
-    this.lastPs = timesPs[timesPs.length - 1]!;
-    // With no histogram configured, nothing to pair: the tags count as correlated at once.
-    if (this.shapes.length === 0) this.correlated(channels.length);
-    else for (const job of this.cutter.push({ channels, timesPs })) this.workers.send(job);
+    this.firstPs ??= timesPs[0]! + offsetPs;
+    this.lastPs = timesPs[timesPs.length - 1]! + offsetPs;
+    // Even with no histogram configured the slices go round: the rates come from their tallies.
+    for (const job of this.cutter.push({ channels, timesPs }, offsetPs)) this.workers.send(job);
   }
 
-  end(done: (histograms: CorrelationHistogram[]) => void): void {
+  end(done: (histograms: CorrelationHistogram[], tagsPerChannel: Float64Array) => void): void {
     for (const job of this.cutter.end()) this.workers.send(job);
     const spanPs = this.firstPs === undefined ? 0 : this.lastPs - this.firstPs;
     this.firstPs = undefined;
@@ -64,10 +66,11 @@ export class ParallelHistograms implements PeriodHistograms {
             channels: [h.channelA, h.channelB],
             windowPs: h.windowPs,
             binPs: h.binPs,
-            counts: sums[k]!.counts,
-            singles: sums[k]!.singles,
+            counts: sums.histograms[k]!.counts,
+            singles: sums.histograms[k]!.singles,
             spanPs,
           })),
+          sums.tagsPerChannel,
         ),
       // A worker failed: the pool reported it (onError); this period has no histograms.
       () => {},

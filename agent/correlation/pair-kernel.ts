@@ -26,7 +26,7 @@ export interface PairKernelExports {
   shift: WasmGlobal<bigint>;
   pairs: WasmGlobal<number>;
   budget: WasmGlobal<number>;
-  split(chPtr: number, tPtr: number, n: number, takeA: number): void;
+  split(chPtr: number, tPtr: number, n: number, takeA: number, offsetPs: number): void;
   pairUpTo(limitPs: number, lastPs: number): number;
 }
 
@@ -116,15 +116,21 @@ export class PairEngine {
   }
 
   /**
-   * Events of one chunk, time-ordered and after every earlier one. `context` events give only
-   * their B times, counted nowhere (the context of another slice's A events: parallel.ts).
+   * Events of one chunk, time-ordered and after every earlier one; tag i at timesPs[i] + offsetPs.
+   * `context` events give only their B times, counted nowhere (the context of another slice's A
+   * events: slices.ts).
    */
-  push(channels: Uint8Array, timesPs: Float64Array, context = false): void {
+  push(channels: Uint8Array, timesPs: Float64Array, context = false, offsetPs = 0): void {
     for (let from = 0; from < channels.length; from += SLICE)
-      this.pushSlice(channels.subarray(from, from + SLICE), timesPs.subarray(from, from + SLICE), context);
+      this.pushSlice(
+        channels.subarray(from, from + SLICE),
+        timesPs.subarray(from, from + SLICE),
+        context,
+        offsetPs,
+      );
   }
 
-  private pushSlice(channels: Uint8Array, timesPs: Float64Array, context: boolean): void {
+  private pushSlice(channels: Uint8Array, timesPs: Float64Array, context: boolean, offsetPs: number): void {
     const n = channels.length;
     this.reserve(n);
     const k = this.k;
@@ -135,12 +141,12 @@ export class PairEngine {
     new Float64Array(buffer, timesAt, n).set(timesPs);
     const a = k.aLen.value;
     const b = k.bLen.value;
-    k.split(this.inputAt, timesAt, n, context ? 0 : 1);
+    k.split(this.inputAt, timesAt, n, context ? 0 : 1, offsetPs);
     if (!context) {
       this.singles[0] += k.aLen.value - a;
       this.singles[1] += k.bLen.value - b;
     }
-    const lastPs = timesPs[n - 1]!;
+    const lastPs = timesPs[n - 1]! + offsetPs;
     // Every B time before lastPs has arrived: A times with t + W ≤ lastPs are complete.
     this.pairUpTo(lastPs - this.windowPs, lastPs);
   }

@@ -5,9 +5,10 @@
 ;; A times (i64 ps) at $aBuf, B times at $bBuf (with room for two sentinels past the last), and an
 ;; input area the caller fills with a chunk's channels (u8) and times (f64 ps).
 ;;
-;;  split(chPtr, tPtr, n, takeA)   appends the chunk's channel-A times to A (when takeA) and its
-;;                                 channel-B times to B, branch-free: every time is written to both
-;;                                 and each length moves on by (channel == A) or (channel == B).
+;;  split(chPtr, tPtr, n, takeA, offset)
+;;                                 appends the chunk's channel-A times (+ offset) to A (when takeA)
+;;                                 and its channel-B times to B, branch-free: every time is written
+;;                                 to both and each length moves on by (channel == A) or (== B).
 ;;  pairUpTo(limit, last)          pairs every A time ≤ limit with the B times in [t − w, t + w):
 ;;                                 counts[((b − (t − w)) · mult) >> shift]++ — the bin index by
 ;;                                 multiply and shift, exact for 0 ≤ b − t + w < 2^31 (Granlund and
@@ -34,17 +35,19 @@
   (global $budget (export "budget") (mut f64) (f64.const 1073741824))
 
   (func (export "split") (param $chPtr i32) (param $tPtr i32) (param $n i32) (param $takeA i32)
-    (local $c i32) (local $t i64) (local $chEnd i32) (local $a i32) (local $b i32) (local $chA i32) (local $chB i32)
+    (param $offsetPs f64)
+    (local $c i32) (local $t i64) (local $offset i64) (local $chEnd i32) (local $a i32) (local $b i32) (local $chA i32) (local $chB i32)
     ;; Byte addresses: $chPtr and $tPtr walk the input, $a and $b the next free A and B slots.
     (local.set $chEnd (i32.add (local.get $chPtr) (local.get $n)))
     (local.set $a (i32.add (global.get $aBuf) (i32.shl (global.get $aLen) (i32.const 3))))
     (local.set $b (i32.add (global.get $bBuf) (i32.shl (global.get $bLen) (i32.const 3))))
     (local.set $chA (global.get $chA))
     (local.set $chB (global.get $chB))
+    (local.set $offset (i64.trunc_f64_s (local.get $offsetPs)))
     (if (i32.lt_u (local.get $chPtr) (local.get $chEnd))
       (then
         (loop $each
-          (local.set $t (i64.trunc_f64_s (f64.load (local.get $tPtr))))
+          (local.set $t (i64.add (i64.trunc_f64_s (f64.load (local.get $tPtr))) (local.get $offset)))
           (local.set $c (i32.load8_u (local.get $chPtr)))
           (i64.store (local.get $a) (local.get $t))
           (i64.store (local.get $b) (local.get $t))

@@ -62,12 +62,12 @@ export class SliceCutter {
 
   constructor(readonly windowPs: number) {}
 
-  /** Events of one chunk (time order, after every earlier one): the slices it completes. */
-  push(events: Events): SliceJob[] {
+  /** Events of one chunk (time order, after every earlier one; tag i at timesPs[i] + offsetPs): the slices it completes. */
+  push(events: Events, offsetPs = 0): SliceJob[] {
     const n = events.channels.length;
     if (n === 0) return [];
-    this.lastPs = events.timesPs[n - 1]!;
-    this.queue.push(this.copy(events));
+    this.lastPs = events.timesPs[n - 1]! + offsetPs;
+    this.queue.push(this.copy(events, offsetPs));
     const ready: SliceJob[] = [];
     while (this.queue.length > 0 && lastOf(this.queue[0]!) + this.windowPs <= this.lastPs)
       ready.push(this.next());
@@ -88,8 +88,8 @@ export class SliceCutter {
     if (this.pool.length < 16) this.pool.push(buffer);
   }
 
-  /** A copy of `events` in a pooled buffer: times first (8-aligned), then channels. */
-  private copy(events: Events): Events {
+  /** A copy of `events` (times moved by `offsetPs`) in a pooled buffer: times first (8-aligned), then channels. */
+  private copy(events: Events, offsetPs: number): Events {
     const n = events.channels.length;
     const bytes = n * 9;
     const index = this.pool.findIndex((b) => b.byteLength >= bytes);
@@ -100,7 +100,8 @@ export class SliceCutter {
         : new ArrayBuffer(Math.ceil((bytes * 1.125) / 2 ** 20) * 2 ** 20);
     const timesPs = new Float64Array(buffer, 0, n);
     const channels = new Uint8Array(buffer, n * 8, n);
-    timesPs.set(events.timesPs);
+    if (offsetPs === 0) timesPs.set(events.timesPs);
+    else for (let i = 0; i < n; i++) timesPs[i] = events.timesPs[i]! + offsetPs;
     channels.set(events.channels);
     return { channels, timesPs };
   }

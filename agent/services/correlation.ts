@@ -43,6 +43,8 @@ export class CorrelationService {
   private channels = new Uint8Array(new ArrayBuffer(0));
   private times = new Float64Array(new ArrayBuffer(0));
   private filled = 0;
+  /** Batch buffers the worker has given back, for the next batches (no allocation per batch). */
+  private readonly spare: Array<{ channels: ArrayBuffer; times: ArrayBuffer }> = [];
   private epochPs = 0;
   private nextId = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -108,9 +110,11 @@ export class CorrelationService {
     }
   }
 
+  /** A batch's arrays: ones the worker gave back, or new. */
   private allocate(): void {
-    this.channels = new Uint8Array(this.options.batchTags);
-    this.times = new Float64Array(this.options.batchTags);
+    const reuse = this.spare.pop();
+    this.channels = reuse ? new Uint8Array(reuse.channels) : new Uint8Array(this.options.batchTags);
+    this.times = reuse ? new Float64Array(reuse.times) : new Float64Array(this.options.batchTags);
     this.filled = 0;
   }
 
@@ -127,6 +131,7 @@ export class CorrelationService {
     };
     this.allocate();
     if (!this.worker || this.stats.backlogTags + n > this.options.maxBacklogTags) {
+      this.spare.push({ channels: channels.buffer as ArrayBuffer, times: times.buffer as ArrayBuffer });
       this.stats.droppedTags += n;
       const now = Date.now();
       if (now - this.lastDropLogAt > 10_000) {
@@ -166,6 +171,9 @@ export class CorrelationService {
             "the tagger's clock went back (stream restarted): the partial integration period was dropped",
           );
         this.stats.streamRestarts = reply.restarts;
+      } else if (reply.type === "buffers") {
+        if (this.spare.length < 8 && reply.times.byteLength === this.options.batchTags * 8)
+          this.spare.push({ channels: reply.channels, times: reply.times });
       } else this.publish({ name: reply.name, payload: reply.payload });
     });
     worker.on("error", (err) => this.logger.error({ err: err.message }, "correlation worker failed"));

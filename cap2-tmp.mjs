@@ -1,0 +1,20 @@
+import { LiveCorrelationEngine, LocalHistograms, twoDetectorSettings } from "./dist/agent/correlation/live-engine.js";
+import { ParallelHistograms } from "./dist/agent/correlation/live-parallel.js";
+import { workerUrl } from "./dist/agent/correlation/worker-url.js";
+import { cwEmitterTags, poissonStreams } from "./dist/sim/cw-emitter.js";
+import { Rng } from "./dist/sim/random.js";
+const workers = Number(process.argv[2]);
+const settings = { ...twoDetectorSettings(1e12, { windowPs: 500000, binPs: 1000, periodPs: "cw" }), workers };
+const chunks = [];
+for (const b of cwEmitterTags(new Rng(4), poissonStreams(5e6, [1, 2]), 3e12)) for (let i = 0; i < b.channels.length; i += 65536) chunks.push({ channels: b.channels.slice(i, i + 65536), timesPs: b.timesPs.slice(i, i + 65536), epochPs: 0 });
+let done = 0;
+const hist = workers > 1 ? new ParallelHistograms(settings, workers, workerUrl("slice-worker"), (n) => (done += n), (e) => { throw e; }) : new LocalHistograms(settings);
+const engine = new LiveCorrelationEngine(settings, hist, () => {});
+const total = chunks.reduce((n, c) => n + c.channels.length, 0);
+const t0 = performance.now();
+console.error("start");
+for (const c of chunks) { engine.push(c); if (workers === 1) done += c.channels.length; await new Promise((r) => setImmediate(r)); }
+while (done < total * 0.99) await new Promise((r) => setTimeout(r, 1));
+const s = (performance.now() - t0) / 1000;
+console.log(workers, (total / s / 1e6).toFixed(1), "M tags/s");
+if (hist.close) await hist.close();
