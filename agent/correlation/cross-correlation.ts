@@ -5,6 +5,7 @@
  * for these non-negative integers below 2^31.
  */
 import { PairEngine } from "./pair-kernel.js";
+import { StreamSpan } from "./stream-span.js";
 
 export interface CorrelationHistogram {
   channels: [number, number];
@@ -37,8 +38,7 @@ const MAX_SPAN_PS = 2 ** 31 - 1;
 
 export class CrossCorrelator {
   private readonly engine: PairEngine;
-  private firstPs: number | undefined;
-  private lastPs = Number.NEGATIVE_INFINITY;
+  private readonly span = new StreamSpan();
 
   constructor(
     readonly channelA: number,
@@ -65,26 +65,19 @@ export class CrossCorrelator {
 
   /** Events of one chunk, in time order (and after every earlier chunk's); tag i at timesPs[i] + offsetPs. */
   push(channels: Uint8Array, timesPs: Float64Array, offsetPs = 0): void {
-    const n = channels.length;
-    if (n === 0) return;
-    const first = timesPs[0]! + offsetPs;
-    if (first < this.lastPs)
-      throw new RangeError(`chunk starts at ${first} ps, before the previous one ended (${this.lastPs} ps)`);
-    this.firstPs ??= first;
-    this.lastPs = timesPs[n - 1]! + offsetPs;
-    this.engine.push(channels, timesPs, false, offsetPs);
+    if (this.span.add(timesPs, offsetPs)) this.engine.push(channels, timesPs, false, offsetPs);
   }
 
   /** The histogram so far; A events still waiting are paired first (the stream ends here). */
   histogram(): CorrelationHistogram {
-    if (this.firstPs !== undefined) this.engine.finish(this.lastPs);
+    if (this.span.firstPs !== undefined) this.engine.finish(this.span.lastPs);
     return {
       channels: [this.channelA, this.channelB],
       windowPs: this.windowPs,
       binPs: this.binPs,
       counts: this.engine.counts(),
       singles: [...this.engine.singles],
-      spanPs: this.firstPs === undefined ? 0 : this.lastPs - this.firstPs,
+      spanPs: this.span.spanPs,
     };
   }
 }

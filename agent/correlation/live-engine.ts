@@ -18,6 +18,7 @@ import { g2Zero } from "./g2.js";
 import { type HomVisibility, homDipCw, homVisibilityPulsed } from "./hom.js";
 import type { PulsedG2 } from "./pulsed-g2.js";
 import { brightness, channelRate, type Heralding, heraldingEfficiency } from "./rates.js";
+import { firstAtOrAfter } from "./slices.js";
 import { ChannelTally } from "./tally.js";
 
 export interface LiveHistogram {
@@ -308,18 +309,6 @@ export function compactHistogram(h: CorrelationHistogram) {
     bins: counts.length,
     countsBase64: Buffer.from(counts.buffer, counts.byteOffset, counts.byteLength).toString("base64"),
   };
-}
-
-/** The first index ≥ from whose time is ≥ limit (times ascending). */
-function firstAtOrAfter(times: Float64Array, limit: number, from: number): number {
-  let lo = from;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (times[mid]! < limit) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Two detectors `a` (channel 1) and `b` (channel 2), no sync, one CW or pulsed histogram "hbt": the benchmarks' and tests' set-up. */

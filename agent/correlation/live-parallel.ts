@@ -10,14 +10,14 @@ import type { CorrelationHistogram } from "./cross-correlation.js";
 import { fineHistograms, type LiveSettings, type PeriodHistograms } from "./live-engine.js";
 import { SliceWorkers } from "./parallel.js";
 import { SliceCutter } from "./slices.js";
+import { StreamSpan } from "./stream-span.js";
 
 export class ParallelHistograms implements PeriodHistograms {
   private readonly cutter: SliceCutter;
   private readonly workers: SliceWorkers;
   private readonly shapes: ReturnType<typeof fineHistograms>;
   private period = 0;
-  private firstPs: number | undefined;
-  private lastPs = 0;
+  private readonly span = new StreamSpan();
 
   /**
    * `correlated(tags)` is told as the workers finish slices (or a dropped period's slices are let
@@ -47,17 +47,15 @@ export class ParallelHistograms implements PeriodHistograms {
   }
 
   push(channels: Uint8Array, timesPs: Float64Array, offsetPs: number): void {
-    if (channels.length === 0) return;
-    this.firstPs ??= timesPs[0]! + offsetPs;
-    this.lastPs = timesPs[timesPs.length - 1]! + offsetPs;
+    if (!this.span.add(timesPs, offsetPs)) return;
     // Even with no histogram configured the slices go round: the rates come from their tallies.
     for (const job of this.cutter.push({ channels, timesPs }, offsetPs)) this.workers.send(job);
   }
 
   end(done: (histograms: CorrelationHistogram[], tagsPerChannel: Float64Array) => void): void {
     for (const job of this.cutter.end()) this.workers.send(job);
-    const spanPs = this.firstPs === undefined ? 0 : this.lastPs - this.firstPs;
-    this.firstPs = undefined;
+    const spanPs = this.span.spanPs;
+    this.span.reset();
     const shapes = this.shapes;
     this.workers.finish(this.period++).then(
       (sums) =>
@@ -85,7 +83,7 @@ export class ParallelHistograms implements PeriodHistograms {
     }
     if (dropped > 0) this.correlated(dropped);
     this.workers.discard();
-    this.firstPs = undefined;
+    this.span.reset();
   }
 
   close(): Promise<void> {

@@ -8,6 +8,8 @@
  * events of the last W and the B events of the last 2W.
  */
 
+import { StreamSpan } from "./stream-span.js";
+
 /** Counts the pairs of `a[0…n)` with `b[0…m)` (both ascending) within [t − W, t + W) of each a. */
 export type PairCounter = (a: Float64Array, n: number, b: Float64Array, m: number) => void;
 
@@ -46,8 +48,7 @@ export class PairStream {
   private readonly b = new ChannelTimes();
   /** Events seen on A and B. */
   readonly singles: [number, number] = [0, 0];
-  private firstPs: number | undefined;
-  private lastPs = Number.NEGATIVE_INFINITY;
+  private readonly span = new StreamSpan();
 
   constructor(
     readonly channelA: number,
@@ -60,18 +61,13 @@ export class PairStream {
 
   /** Time span of the data, ps (first to last event seen). */
   get spanPs(): number {
-    return this.firstPs === undefined ? 0 : this.lastPs - this.firstPs;
+    return this.span.spanPs;
   }
 
   /** Events of one chunk, in time order (and after every earlier chunk's). */
   push(channels: Uint8Array, timesPs: Float64Array): void {
+    if (!this.span.add(timesPs)) return;
     const n = channels.length;
-    if (n === 0) return;
-    if (timesPs[0]! < this.lastPs)
-      throw new RangeError(
-        `chunk starts at ${timesPs[0]} ps, before the previous one ended (${this.lastPs} ps)`,
-      );
-    this.firstPs ??= timesPs[0]!;
     const { channelA, channelB, a, b } = this;
     a.reserve(n);
     b.reserve(n);
@@ -88,9 +84,8 @@ export class PairStream {
     this.singles[1] += nb - b.length;
     a.length = na;
     b.length = nb;
-    this.lastPs = timesPs[n - 1]!;
-    // Every B event before lastPs has arrived: A events with t + W ≤ lastPs are complete.
-    this.pairUpTo(this.lastPs - this.windowPs);
+    // Every B event before the last one has arrived: A events with t + W ≤ it are complete.
+    this.pairUpTo(this.span.lastPs - this.windowPs);
   }
 
   /** Pairs the A events still waiting: the stream ends here. */
@@ -105,7 +100,7 @@ export class PairStream {
     if (ready > 0) this.pair(a.times, ready, b.times, b.length);
     a.drop(ready);
     // The next A event is at or after the first waiting one, or after lastPs.
-    const next = a.length > 0 ? a.times[0]! : this.lastPs;
+    const next = a.length > 0 ? a.times[0]! : this.span.lastPs;
     let old = 0;
     while (old < b.length && b.times[old]! < next - this.windowPs) old++;
     b.drop(old);

@@ -9,6 +9,7 @@ import type { CorrelationHistogram } from "./cross-correlation.js";
 import { type SliceCounts as Counts, SliceCounter, type SliceHistogram } from "./slice-counter.js";
 import type { SliceReply, SliceRequest, SliceWorkerData } from "./slice-worker.js";
 import { SliceCutter, type SliceJob } from "./slices.js";
+import { StreamSpan } from "./stream-span.js";
 
 /**
  * A pool of slice workers; with `shareWork`, the calling thread counts a slice itself whenever every
@@ -149,8 +150,7 @@ export class SliceWorkers {
 export class ParallelCorrelator {
   private readonly cutter: SliceCutter;
   private readonly workers: SliceWorkers;
-  private firstPs: number | undefined;
-  private lastPs = Number.NEGATIVE_INFINITY;
+  private readonly span = new StreamSpan();
 
   constructor(
     readonly channelA: number,
@@ -168,15 +168,7 @@ export class ParallelCorrelator {
 
   /** Events of one chunk, in time order; resolves once the slices it completes are handed over. */
   async push(channels: Uint8Array, timesPs: Float64Array): Promise<void> {
-    const n = channels.length;
-    if (n === 0) return;
-    if (timesPs[0]! < this.lastPs)
-      throw new RangeError(
-        `chunk starts at ${timesPs[0]} ps, before the previous one ended (${this.lastPs} ps)`,
-      );
-    this.firstPs ??= timesPs[0]!;
-    this.lastPs = timesPs[n - 1]!;
-    await this.send(this.cutter.push({ channels, timesPs }));
+    if (this.span.add(timesPs)) await this.send(this.cutter.push({ channels, timesPs }));
   }
 
   /** Two slices in flight per worker at most: memory stays bounded whatever the file size. */
@@ -198,7 +190,7 @@ export class ParallelCorrelator {
       binPs: this.binPs,
       counts: sum!.counts,
       singles: sum!.singles,
-      spanPs: this.firstPs === undefined ? 0 : this.lastPs - this.firstPs,
+      spanPs: this.span.spanPs,
     };
   }
 
