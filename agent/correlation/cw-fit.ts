@@ -8,8 +8,8 @@
  * baseline c, with the timing jitter taken out (uncorrelated background is not: see ρ in cw-g2).
  *
  * The starting point comes from a matched-filter scan: box sums of 1, 2, 4, … bins across the
- * histogram; the most significant departure from the median level gives τ0, the width and the
- * sign. Below FEATURE_SIGNIFICANCE standard deviations there is no feature to fit (independent
+ * histogram; the most significant departure from the flat level (the median, or for sparse data
+ * the accidentals N_A·N_B·Δτ/T) gives τ0, the width and the sign. Below FEATURE_SIGNIFICANCE standard deviations there is no feature to fit (independent
  * streams, or too few counts), and the fit says so instead of fitting noise.
  */
 import type { CorrelationHistogram } from "./cross-correlation.js";
@@ -83,10 +83,16 @@ function scan(h: CorrelationHistogram): Guess | undefined {
   const factor = Math.max(1, Math.ceil(h.counts.length / SCAN_BINS));
   const coarse = grouped(h.counts, factor);
   const binPs = factor * h.binPs;
-  const level = median(coarse);
+  // The flat level: the median where the bins hold enough counts for it to mean something, else
+  // (sparse data, most bins empty) the uncorrelated level N_A·N_B·Δτ/T itself.
+  const accidentals = ((h.singles[0] * h.singles[1]) / h.spanPs) * binPs;
+  const level = accidentals >= 20 ? median(coarse) : accidentals;
   if (!(level > 0) || coarse.length < 16) return undefined;
   let best: { z: number; centre: number; k: number; sum: number } | undefined;
   for (let k = 1; k <= coarse.length / 8; k *= 2) {
+    // Boxes expecting fewer than 20 counts are left out: there a Poisson tail is no Gaussian one,
+    // and a handful of pairs would pass for a 6σ feature.
+    if (k * level < 20) continue;
     let sum = 0;
     for (let i = 0; i < coarse.length; i++) {
       sum += coarse[i]!;

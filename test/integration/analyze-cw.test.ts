@@ -19,7 +19,9 @@ import {
 import { Rng } from "../../sim/random.js";
 import { writePtuT2, writeQutag } from "../../sim/tag-files.js";
 import { exactPairs, jitteredDipMean } from "../helpers/cw-truth.js";
+import { writeLegacyPt } from "../helpers/legacy-synth.js";
 import { spawnAgent } from "../helpers/processes.js";
+import type { SynthEvent } from "../helpers/ptu-synth.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pb-analyze-cw-"));
 
@@ -114,5 +116,61 @@ describe("analyze: CW g2(0) on synthetic files", () => {
       expect(one.split("\n").length).toBeGreaterThan(1000);
       expect(readFileSync(csv(3), "utf8")).toBe(one);
     });
+  });
+
+  it("a CW fluorescence PT3 file at 44 kcps per channel: a bin that means something by default, and a warning", async () => {
+    // A slower emitter (t = 1/(R+Γ) = 2.5 ns), 44 kcps per detector, 5 s, as PicoHarp T3 records
+    // against a 10 MHz sync with 32 ps dtime bins (12-bit dtimes: 4096 · 32 ps covers the 100 ns period).
+    const base = singleEmitter([0, 1], 0);
+    const emitter = {
+      excitationRateHz: 0.1e9,
+      decayRateHz: 0.3e9,
+      detectors: base.detectors.map((d) => ({
+        ...d,
+        efficiency: 44e3 / 75e6,
+        backgroundCps: 500,
+        jitterSigmaPs: 50,
+      })),
+    };
+    const events: SynthEvent[] = [];
+    for (const block of cwEmitterTags(new Rng(3), emitter, 5e12))
+      for (let i = 0; i < block.channels.length; i++) {
+        const t = block.timesPs[i]!;
+        events.push({
+          channel: block.channels[i]!,
+          time: Math.floor(t / 100_000),
+          dtime: Math.floor((t % 100_000) / 32),
+        });
+      }
+    const file = join(dir, "fluorescence.pt3");
+    writeLegacyPt(file, events, { mode: "T3", syncRateHz: 10_000_000, resolutionNs: 0.032 });
+    const run = spawnAgent(["analyze", file, "--json"]);
+    expect((await run.exit).code, run.stderr()).toBe(0);
+    const { g2, warnings, ratesCps, durationS, photons } = JSON.parse(run.stdout()) as {
+      photons: Record<string, number>;
+      g2: {
+        kind: string;
+        binPs: number;
+        accidentalsPerBin: number;
+        g2ZeroError: number;
+        centreCounts: number;
+      };
+      warnings: string[];
+      ratesCps: Record<string, number>;
+      durationS: number;
+    };
+    expect(Object.keys(photons)).toEqual(["0", "1"]);
+    expect(g2.kind).toBe("cw");
+    // Not the 16 ps of the pulsed display: at least 100 ps, a tenth of the dip or more.
+    expect(g2.binPs).toBeGreaterThanOrEqual(100);
+    // The accidentals are N_A·N_B·Δτ/T of the measured rates, and the error follows from the count.
+    const expected = ratesCps["0"]! * ratesCps["1"]! * durationS * g2.binPs * 1e-12;
+    expect(g2.accidentalsPerBin).toBeCloseTo(expected, -1);
+    expect(g2.g2ZeroError).toBeCloseTo(Math.sqrt(Math.max(g2.centreCounts, 1)) / g2.accidentalsPerBin, 9);
+    // Too few per bin for a g2(0) to mean much: the warning names a bin that holds 100.
+    const warning = warnings.find((w) => w.includes("accidental pairs expected per"));
+    expect(warning).toBeDefined();
+    const suggested = Number(/bins of (\d+) ps would hold 100/.exec(warning!)?.[1]);
+    expect(suggested * (g2.accidentalsPerBin / g2.binPs)).toBeGreaterThanOrEqual(100);
   });
 });
