@@ -6,8 +6,9 @@
  * (live-parallel.ts); this thread also cuts the periods, counts rates and analyses.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { LiveCorrelationEngine, type LiveSettings, LocalHistograms } from "./live-engine.js";
+import { LiveCorrelationEngine, type LiveSettings } from "./live-engine.js";
 import { ParallelHistograms } from "./live-parallel.js";
+import { LocalHistograms } from "./period-histograms.js";
 import { workerUrl } from "./worker-url.js";
 
 export interface TagBatchMessage {

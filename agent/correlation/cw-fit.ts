@@ -2,9 +2,8 @@
  * Finding the CW zero delay: a fit of g2(τ) = c·[1 − a·e^{−|τ−τ0|/t} ⊛ N(0, σ²)] to the
  * cross-correlation histogram — an antibunching dip (a > 0) or a bunching peak (a < 0) at the
  * delay τ0 that the cables put it, smoothed by the detectors' timing response σ. The counts are
- * Poisson: the fit maximises the Poisson likelihood (Fisher scoring with Levenberg damping; each
- * model bin is the exact bin average, cw-model.ts), and the errors come from the inverse Fisher
- * information at the optimum. g2(0) from the fit is 1 − a: the source's own value relative to the
+ * Poisson: the fit maximises the Poisson likelihood (poisson-fit.ts; each model bin is the exact
+ * bin average, cw-model.ts), and the errors come from the inverse Fisher information at the optimum. g2(0) from the fit is 1 − a: the source's own value relative to the
  * baseline c, with the timing jitter taken out (uncorrelated background is not: see ρ in cw-g2).
  *
  * The starting point comes from a matched-filter scan: box sums of 1, 2, 4, … bins across the
@@ -14,6 +13,7 @@
  */
 import type { CorrelationHistogram } from "./cross-correlation.js";
 import { featureIntegral, featureShape } from "./cw-model.js";
+import { type BinnedModel, fitPoisson } from "./poisson-fit.js";
 
 export interface CwFit {
   zeroDelayPs: number;
@@ -126,138 +126,31 @@ interface FitData {
   pairsPerPs: number;
 }
 
-function expected(d: FitData, q: Params, out: Float64Array): boolean {
-  const [c, a, tau0, lnT, lnS] = q;
-  const t = Math.exp(lnT);
-  const sigma = Math.exp(lnS);
-  for (let j = 0; j < d.counts.length; j++) {
-    const lo = d.edgesPs[j]! - tau0;
-    const mu = d.pairsPerPs * c * (d.binPs - a * featureIntegral(lo, lo + d.binPs, t, sigma));
-    if (!(mu > 0)) return false;
-    out[j] = mu;
-  }
-  return true;
-}
-
-/** Poisson deviance 2Σ[μ − n + n ln(n/μ)]. */
-function deviance(d: FitData, mu: Float64Array): number {
-  let dev = 0;
-  for (let j = 0; j < mu.length; j++) {
-    const n = d.counts[j]!;
-    dev += mu[j]! - n + (n > 0 ? n * Math.log(n / mu[j]!) : 0);
-  }
-  return 2 * dev;
-}
-
-/** Solves the 5×5 system m·x = v (Gaussian elimination with partial pivoting); undefined if singular. */
-function solve(m: number[][], v: number[]): number[] | undefined {
-  const n = v.length;
-  const a = m.map((row, i) => [...row, v[i]!]);
-  for (let col = 0; col < n; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(a[r]![col]!) > Math.abs(a[pivot]![col]!)) pivot = r;
-    if (!(Math.abs(a[pivot]![col]!) > 1e-300)) return undefined;
-    [a[col], a[pivot]] = [a[pivot]!, a[col]!];
-    for (let r = 0; r < n; r++) {
-      if (r === col) continue;
-      const f = a[r]![col]! / a[col]![col]!;
-      for (let k = col; k <= n; k++) a[r]![k]! -= f * a[col]![k]!;
-    }
-  }
-  return a.map((row, i) => row[n]! / row[i]!);
-}
-
-function inverse(m: number[][]): number[][] | undefined {
-  const cols = m.map((_, i) =>
-    solve(
-      m,
-      m.map((__, k) => (k === i ? 1 : 0)),
-    ),
-  );
-  if (cols.some((c) => !c)) return undefined;
-  return m.map((_, r) => cols.map((c) => c![r]!));
-}
-
-/** Jacobian of μ by the parameters (numerical for the shape parameters). */
-function jacobian(d: FitData, q: Params, mu: Float64Array): Float64Array[] {
-  const n = mu.length;
-  const rows = q.map(() => new Float64Array(n));
-  const scratch = new Float64Array(n);
-  const steps = [0, 0, Math.max(1e-3, 1e-4 * Math.exp(q[3])), 1e-5, 1e-5];
-  for (let p = 0; p < 5; p++) {
-    if (p === 0) {
-      for (let j = 0; j < n; j++) rows[0]![j] = mu[j]! / q[0];
-      continue;
-    }
-    if (p === 1) {
-      // μ is linear in a: ∂μ/∂a = −(pairs/ps)·c·∫shape.
-      const t = Math.exp(q[3]);
-      const sigma = Math.exp(q[4]);
-      for (let j = 0; j < n; j++) {
-        const lo = d.edgesPs[j]! - q[2];
-        rows[1]![j] = -d.pairsPerPs * q[0] * featureIntegral(lo, lo + d.binPs, t, sigma);
+/** The CW model on the fit data: parameters c, a, τ0, ln t, ln σ; each bin the exact bin average. */
+function cwModel(d: FitData): BinnedModel {
+  const integral = (q: readonly number[], j: number) => {
+    const lo = d.edgesPs[j]! - q[2]!;
+    return featureIntegral(lo, lo + d.binPs, Math.exp(q[3]!), Math.exp(q[4]!));
+  };
+  return {
+    expected(q, mu) {
+      const [c, a] = q as Params;
+      if (!(c > 0)) return false;
+      for (let j = 0; j < d.counts.length; j++) {
+        const m = d.pairsPerPs * c * (d.binPs - a * integral(q, j));
+        if (!(m > 0)) return false;
+        mu[j] = m;
       }
-      continue;
-    }
-    const up = q.map((x, i) => (i === p ? x + steps[p]! : x)) as Params;
-    const down = q.map((x, i) => (i === p ? x - steps[p]! : x)) as Params;
-    const muDown = new Float64Array(n);
-    if (!expected(d, up, scratch) || !expected(d, down, muDown)) {
-      rows[p]!.fill(0);
-      continue;
-    }
-    for (let j = 0; j < n; j++) rows[p]![j] = (scratch[j]! - muDown[j]!) / (2 * steps[p]!);
-  }
-  return rows;
-}
-
-/** Fisher information Σ J_i J_k / μ over the free parameters, and the score Σ J_i (n − μ)/μ. */
-function information(d: FitData, rows: Float64Array[], mu: Float64Array, free: number[]) {
-  const fisher = free.map((i) =>
-    free.map((k) => rows[i]!.reduce((s, x, j) => s + (x * rows[k]![j]!) / mu[j]!, 0)),
-  );
-  const score = free.map((i) => rows[i]!.reduce((s, x, j) => s + (x * (d.counts[j]! - mu[j]!)) / mu[j]!, 0));
-  return { fisher, score };
-}
-
-/**
- * Maximum-likelihood fit from `start` over the `free` parameters (the others stay fixed): the
- * parameters, the covariance of the free ones (by index into `free`), and Pearson's χ².
- */
-function maximiseLikelihood(d: FitData, start: Params, free: number[]) {
-  let q = start;
-  let mu = new Float64Array(d.counts.length);
-  if (!expected(d, q, mu)) return undefined;
-  let dev = deviance(d, mu);
-  let lambda = 1e-3;
-  for (let iteration = 0; iteration < 200; iteration++) {
-    const { fisher, score } = information(d, jacobian(d, q, mu), mu, free);
-    let improved = false;
-    let converged = false;
-    for (let tries = 0; tries < 30 && !improved; tries++) {
-      const damped = fisher.map((row, i) => row.map((x, k) => (i === k ? x * (1 + lambda) : x)));
-      const step = solve(damped, score);
-      lambda *= 10;
-      if (!step) continue;
-      const next = q.map((x, p) => x + (free.includes(p) ? step[free.indexOf(p)]! : 0)) as Params;
-      const nextMu = new Float64Array(mu.length);
-      if (!(next[0] > 0) || !expected(d, next, nextMu)) continue;
-      const nextDev = deviance(d, nextMu);
-      if (!(nextDev <= dev)) continue;
-      converged = dev - nextDev < 1e-9 * Math.max(1, dev);
-      q = next;
-      mu = nextMu;
-      dev = nextDev;
-      lambda = Math.max(1e-9, lambda / 100);
-      improved = true;
-    }
-    if (!improved || converged) break;
-  }
-  const covariance = inverse(information(d, jacobian(d, q, mu), mu, free).fisher);
-  if (!covariance || covariance.some((row, i) => !(row[i]! >= 0))) return undefined;
-  let chi2 = 0;
-  for (let j = 0; j < mu.length; j++) chi2 += (d.counts[j]! - mu[j]!) ** 2 / mu[j]!;
-  return { q, covariance, free, chi2 };
+      return true;
+    },
+    // μ is proportional to c, and linear in a: ∂μ/∂a = −(pairs/ps)·c·∫shape.
+    derivative(q, p, mu, out) {
+      if (p === 0) for (let j = 0; j < mu.length; j++) out[j] = mu[j]! / q[0]!;
+      else if (p === 1) for (let j = 0; j < mu.length; j++) out[j] = -d.pairsPerPs * q[0]! * integral(q, j);
+      return p <= 1;
+    },
+    step: (q, p) => (p === 2 ? Math.max(1e-3, 1e-4 * Math.exp(q[3]!)) : 1e-5),
+  };
 }
 
 /** The fit data: fine bins grouped `group` at a time over [fromBin, toBin). */
@@ -289,14 +182,8 @@ function fitFrom(d: FitData, g: Guess, sigmaPs: number, jitterFree: boolean) {
     Math.log(g.widthPs),
     Math.log(sigmaPs),
   ];
-  const result = maximiseLikelihood(d, start, jitterFree ? [0, 1, 2, 3, 4] : [0, 1, 2, 3]);
-  return result && { ...result, d };
-}
-
-/** Poisson deviance of a fit (lower is better), to compare nested fits on the same data. */
-function fitDeviance(d: FitData, q: Params): number {
-  const mu = new Float64Array(d.counts.length);
-  return expected(d, q, mu) ? deviance(d, mu) : Number.POSITIVE_INFINITY;
+  const result = fitPoisson(d.counts, cwModel(d), start, jitterFree ? [0, 1, 2, 3, 4] : [0, 1, 2, 3]);
+  return result && { ...result, q: result.q as Params, d };
 }
 
 /** A jitter that lowers the deviance by less than this (3σ for one parameter) is not resolved. */
@@ -335,11 +222,7 @@ export function fitCwFeature(h: CorrelationHistogram): CwFeature {
   }
   if (result) {
     const withJitter = fitFrom(result.d, g, Math.max(h.binPs, g.widthPs / 10), true);
-    if (
-      withJitter &&
-      fitDeviance(result.d, result.q) - fitDeviance(result.d, withJitter.q) >= JITTER_DEVIANCE_GAIN
-    )
-      result = withJitter;
+    if (withJitter && result.deviance - withJitter.deviance >= JITTER_DEVIANCE_GAIN) result = withJitter;
   }
   if (!result) return { found: false, reason: "the fit of the dip did not converge" };
   const { q, covariance, free, chi2, d } = result;

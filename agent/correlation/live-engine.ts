@@ -13,13 +13,13 @@
  * Pure: no I/O, no clocks. The agent runs it in a worker thread (correlation-worker.ts).
  */
 import type { TimeTagChunk } from "../../hal/interfaces.js";
-import { type CorrelationHistogram, CrossCorrelator, fineBinPs, rebin } from "./cross-correlation.js";
+import { type CorrelationHistogram, rebin } from "./cross-correlation.js";
 import { g2Zero } from "./g2.js";
 import { type HomVisibility, homDipCw, homVisibilityPulsed } from "./hom.js";
+import { LocalHistograms, type PeriodHistograms } from "./period-histograms.js";
 import type { PulsedG2 } from "./pulsed-g2.js";
 import { brightness, channelRate, type Heralding, heraldingEfficiency } from "./rates.js";
 import { firstAtOrAfter } from "./slices.js";
-import { ChannelTally } from "./tally.js";
 
 export interface LiveHistogram {
   name: string;
@@ -55,61 +55,6 @@ export interface LiveSettings {
 export interface Measurement {
   name: string;
   payload: Record<string, unknown>;
-}
-
-/**
- * Where a period's histograms are counted: on this thread (LocalHistograms), or on a pool of
- * worker threads (live-parallel.ts). Times are relative to the engine's base epoch.
- */
-export interface PeriodHistograms {
-  /** Events of the period: tag i at timesPs[i] + offsetPs. */
-  push(channels: Uint8Array, timesPs: Float64Array, offsetPs: number): void;
-  /**
-   * The period ends: `done` gets its fine histograms, in the settings' order, and its tags per
-   * channel (now, or once the workers have them).
-   */
-  end(done: (histograms: CorrelationHistogram[], tagsPerChannel: Float64Array) => void): void;
-  /** The period is dropped (the stream went back in time). */
-  discard(): void;
-}
-
-/** The histograms of each configured pair, at the fine bin g2(0) is read on (fineBinPs). */
-export function fineHistograms(settings: LiveSettings) {
-  return settings.histograms.map((h) => ({
-    channelA: h.a.channel,
-    channelB: h.b.channel,
-    windowPs: h.windowPs,
-    binPs: fineBinPs(h.windowPs, h.binPs),
-  }));
-}
-
-/** The period's histograms counted on this thread. */
-export class LocalHistograms implements PeriodHistograms {
-  private correlators: CrossCorrelator[] = [];
-  private readonly tally = new ChannelTally();
-
-  constructor(private readonly settings: LiveSettings) {
-    this.discard();
-  }
-
-  push(channels: Uint8Array, timesPs: Float64Array, offsetPs: number): void {
-    for (const c of this.correlators) c.push(channels, timesPs, offsetPs);
-    this.tally.add(channels);
-  }
-
-  end(done: (histograms: CorrelationHistogram[], tagsPerChannel: Float64Array) => void): void {
-    const histograms = this.correlators.map((c) => c.histogram());
-    const tags = this.tally.perChannel();
-    this.discard();
-    done(histograms, tags);
-  }
-
-  discard(): void {
-    this.tally.clear();
-    this.correlators = fineHistograms(this.settings).map(
-      (h) => new CrossCorrelator(h.channelA, h.channelB, h.windowPs, h.binPs),
-    );
-  }
 }
 
 export class LiveCorrelationEngine {

@@ -7,8 +7,9 @@
  * agent's main thread only hands over tags.
  */
 import type { CorrelationHistogram } from "./cross-correlation.js";
-import { fineHistograms, type LiveSettings, type PeriodHistograms } from "./live-engine.js";
+import type { LiveSettings } from "./live-engine.js";
 import { SliceWorkers } from "./parallel.js";
+import { fineHistograms, type PeriodHistograms } from "./period-histograms.js";
 import { SliceCutter } from "./slices.js";
 import { StreamSpan } from "./stream-span.js";
 
