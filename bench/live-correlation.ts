@@ -92,14 +92,20 @@ async function paced(seconds: number, feed: () => void, sample: () => number) {
   return { worstLagMs, samples, slices };
 }
 
-const service = new CorrelationService(
-  settings,
-  pathToFileURL("dist/agent/correlation/correlation-worker.js"),
-  () => {},
-  pino({ level: "silent" }),
-  { maxBacklogTags: 1e9 },
-);
-service.start();
+/** The agent's correlation service on the built worker, measurements thrown away, nothing dropped. */
+function startService(workers?: number): CorrelationService {
+  const started = new CorrelationService(
+    workers === undefined ? settings : { ...settings, workers },
+    pathToFileURL("dist/agent/correlation/correlation-worker.js"),
+    () => {},
+    pino({ level: "silent" }),
+    { maxBacklogTags: 1e9 },
+  );
+  started.start();
+  return started;
+}
+
+const service = startService();
 const next = replay();
 const worker = await paced(
   SECONDS,
@@ -121,14 +127,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Tags per second correlated flat out with `workers` pairing threads, measured over `seconds` after a warm-up. */
 async function capacity(workers: number, seconds: number): Promise<number> {
-  const flatOut = new CorrelationService(
-    { ...settings, workers },
-    pathToFileURL("dist/agent/correlation/correlation-worker.js"),
-    () => {},
-    pino({ level: "silent" }),
-    { maxBacklogTags: 1e9 },
-  );
-  flatOut.start();
+  const flatOut = startService(workers);
   const feed = replay();
   const keepFed = setInterval(() => {
     while (flatOut.getStats().backlogTags < 6e6) feed(1 << 18, (c) => flatOut.push(c));
