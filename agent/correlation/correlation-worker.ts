@@ -12,7 +12,6 @@ import { LocalHistograms } from "./period-histograms.js";
 import { workerUrl } from "./worker-url.js";
 
 export interface TagBatchMessage {
-  id: number;
   channels: Uint8Array;
   timesPs: Float64Array;
   epochPs: number;

@@ -12,6 +12,12 @@ import { SliceCutter, type SliceJob } from "./slices.js";
 import { StreamSpan } from "./stream-span.js";
 
 /**
+ * Slices a worker may have waiting before a thread that shares the work counts the next one
+ * itself: enough that the worker never runs dry while that thread is busy with a slice of its own.
+ */
+const SHARED_QUEUE_DEPTH = 3;
+
+/**
  * A pool of slice workers; with `shareWork`, the calling thread counts a slice itself whenever every
  * worker is busy, so it pairs too instead of waiting (the live engine's worker: its own per-tag
  * work is light).
@@ -19,7 +25,6 @@ import { StreamSpan } from "./stream-span.js";
 export class SliceWorkers {
   private readonly workers: Worker[] = [];
   private readonly local: SliceCounter | undefined;
-  /** Slices sent to each worker and not yet done. */
   /**
    * Slices sent to each worker and not yet counted, in shared memory: each worker takes one off as
    * it finishes, so the count is current even while this thread is busy and the workers' messages
@@ -93,11 +98,14 @@ export class SliceWorkers {
     });
   }
 
-  /** Sends a slice to the least busy worker (its buffer is transferred), or counts it here when each has two queued and work is shared. */
+  /**
+   * Sends a slice to the least busy worker (its buffer is transferred) — or, when work is shared
+   * and every worker already has SHARED_QUEUE_DEPTH slices waiting, counts it here.
+   */
   send(job: SliceJob): void {
     if (this.failure) throw this.failure;
     const i = this.leastBusy();
-    if (this.local && (i < 0 || Atomics.load(this.inFlight, i) >= 3)) {
+    if (this.local && (i < 0 || Atomics.load(this.inFlight, i) >= SHARED_QUEUE_DEPTH)) {
       this.local.count(job);
       this.onDone(job.slice.timesPs.buffer as ArrayBuffer, job.slice.channels.length);
       return;

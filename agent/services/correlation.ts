@@ -46,7 +46,6 @@ export class CorrelationService {
   /** Batch buffers the worker has given back, for the next batches (no allocation per batch). */
   private readonly spare: Array<{ channels: ArrayBuffer; times: ArrayBuffer }> = [];
   private epochPs = 0;
-  private nextId = 0;
   private timer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly backoff = new Backoff(1000, 30_000);
@@ -124,7 +123,6 @@ export class CorrelationService {
     if (n === 0) return;
     const { channels, times } = this;
     const batch: TagBatchMessage = {
-      id: this.nextId++,
       channels: channels.subarray(0, n),
       timesPs: times.subarray(0, n),
       epochPs: this.epochPs,
