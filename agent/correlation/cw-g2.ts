@@ -109,7 +109,9 @@ export function cwG2(h: CorrelationHistogram, options: CwOptions = {}): CwG2 {
         `${feature.reason}: g2(0) read at τ = 0; give the zero delay (--zero-delay-ps) if the cables move it`,
       );
   }
-  const binPs = options.binPs ?? autoCwBinPs(h, fit);
+  // A default bin never reaches past the histogram's edge (a wide bunching peak near it).
+  const binPs =
+    options.binPs ?? Math.min(autoCwBinPs(h, fit), binOnGrid(h, 2 * (h.windowPs - Math.abs(zeroDelayPs))));
   if (!Number.isInteger(binPs / h.binPs) || binPs <= 0)
     throw new RangeError(
       `the g2(0) bin (${binPs} ps) must be a whole number of the histogram's ${h.binPs} ps bins`,
