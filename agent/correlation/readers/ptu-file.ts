@@ -11,13 +11,8 @@ import { endianness } from "node:os";
 import { RecordError, TimeTagFileError } from "./errors.js";
 import { isLegacyPicoHarp, parseLegacyHeader } from "./picoharp-legacy.js";
 import { numberTag, type PtuHeader, parsePtuHeader } from "./ptu-header.js";
-import {
-  type DecodeCounters,
-  type DecodedChunk,
-  PtuDecoder,
-  type RecordType,
-  recordType,
-} from "./ptu-records.js";
+import { type DecodeCounters, type DecodedChunk, PtuDecoder } from "./ptu-records.js";
+import { type RecordType, recordType } from "./record-types.js";
 import { checkSpan, type ReadOptions, type TimeTagFile, type TimeTagFileInfo } from "./time-tag-file.js";
 
 const HEADER_PROBE_BYTES = 1 << 16;

@@ -17,17 +17,11 @@
  * wire); the sync as SYNC_CHANNEL.
  */
 import { kernel, memoryOf, type WasmGlobal, type WasmMemory } from "../wasm.js";
-import { RecordError, TimeTagFileError } from "./errors.js";
+import { RecordError } from "./errors.js";
 import { WASM_BASE64 } from "./generic-t2.wasm.js";
+import type { RecordType } from "./record-types.js";
 
 export const SYNC_CHANNEL = 64;
-
-/** Time units added per overflow, by layout (the wrap of each record's time field). */
-const PICOHARP_T2_WRAP = 210_698_240;
-const PICOHARP_T3_WRAP = 65_536;
-const HYDRAHARP_V1_T2_WRAP = 33_552_000;
-const GENERIC_T2_WRAP = 33_554_432; // 2^25
-const GENERIC_T3_WRAP = 1024; // 2^10 syncs
 
 const genericT2Kernel = kernel<{
   memory: WasmMemory;
@@ -46,41 +40,6 @@ const genericT2Kernel = kernel<{
     single: number,
   ): number;
 }>(WASM_BASE64);
-
-export type Layout = "picoharp" | "generic";
-export interface RecordType {
-  code: number;
-  name: string;
-  mode: "T2" | "T3";
-  layout: Layout;
-  /** HydraHarp V1: an overflow record always means exactly one wrap. */
-  singleWrap: boolean;
-}
-
-const types: Array<[number, string, "T2" | "T3", Layout, boolean]> = [
-  [0x00010203, "PicoHarp 300 T2", "T2", "picoharp", false],
-  [0x00010303, "PicoHarp 300 T3", "T3", "picoharp", false],
-  [0x00010204, "HydraHarp 400 V1 T2", "T2", "generic", true],
-  [0x00010304, "HydraHarp 400 V1 T3", "T3", "generic", true],
-  [0x01010204, "HydraHarp 400 V2 T2", "T2", "generic", false],
-  [0x01010304, "HydraHarp 400 V2 T3", "T3", "generic", false],
-  [0x00010205, "TimeHarp 260 N T2", "T2", "generic", false],
-  [0x00010305, "TimeHarp 260 N T3", "T3", "generic", false],
-  [0x00010206, "TimeHarp 260 P T2", "T2", "generic", false],
-  [0x00010306, "TimeHarp 260 P T3", "T3", "generic", false],
-  [0x00010207, "MultiHarp / PicoHarp 330 (generic) T2", "T2", "generic", false],
-  [0x00010307, "MultiHarp / PicoHarp 330 (generic) T3", "T3", "generic", false],
-];
-export const RECORD_TYPES: ReadonlyMap<number, RecordType> = new Map(
-  types.map(([code, name, mode, layout, singleWrap]) => [code, { code, name, mode, layout, singleWrap }]),
-);
-
-export function recordType(code: number, file: string): RecordType {
-  const type = RECORD_TYPES.get(code);
-  if (!type)
-    throw new TimeTagFileError(file, `unknown PTU record type 0x${code.toString(16).padStart(8, "0")}`);
-  return type;
-}
 
 export interface DecodeCounters {
   records: number;
@@ -186,7 +145,7 @@ export class PtuDecoder {
         if (w >>> 31) {
           if (channel === 0x3f) {
             const wraps = single || time === 0 ? 1 : time;
-            ofl += GENERIC_T3_WRAP * wraps;
+            ofl += this.type.wrap * wraps;
             c.overflowRecords++;
             c.overflows += wraps;
           } else c.markers++;
@@ -201,7 +160,7 @@ export class PtuDecoder {
         if (channel === 0xf) {
           const markers = t3 ? dtime : time & 0xf;
           if (markers === 0) {
-            ofl += t3 ? PICOHARP_T3_WRAP : PICOHARP_T2_WRAP;
+            ofl += this.type.wrap;
             c.overflowRecords++;
             c.overflows++;
           } else c.markers++;
@@ -246,20 +205,17 @@ export class PtuDecoder {
     for (; i < words.length; i++) {
       const w = words[i]!;
       let wraps = 0;
-      let wrap: number;
       if (layout === "generic") {
         const channel = (w >>> 25) & 0x3f;
         if (!(w >>> 31) || (!t3 && channel === 0)) break; // a photon, or a T2 sync
         const count = t3 ? w & 0x3ff : w & 0x1ffffff;
         if (channel === 0x3f) wraps = singleWrap || count === 0 ? 1 : count;
-        wrap = t3 ? GENERIC_T3_WRAP : singleWrap ? HYDRAHARP_V1_T2_WRAP : GENERIC_T2_WRAP;
       } else {
         if (w >>> 28 !== 0xf) break;
         if ((t3 ? (w >>> 16) & 0xfff : w & 0xf) === 0) wraps = 1;
-        wrap = t3 ? PICOHARP_T3_WRAP : PICOHARP_T2_WRAP;
       }
       if (wraps > 0) {
-        origin += BigInt(wraps) * BigInt(wrap);
+        origin += BigInt(wraps) * BigInt(this.type.wrap);
         c.overflowRecords++;
         c.overflows += wraps;
       } else c.markers++;
@@ -273,10 +229,6 @@ export class PtuDecoder {
     return words.subarray(i);
   }
 
-  /**
-   * The common case (HydraHarp, TimeHarp 260, MultiHarp, PicoHarp 330 in T2), as one tight loop:
-   * a record below 2^31 is a photon; everything else takes the slow branch.
-   */
   /** The common case (HydraHarp, TimeHarp 260, MultiHarp, PicoHarp 330 in T2), in WebAssembly. */
   private decodeGenericT2(words: Uint32Array): DecodedChunk {
     const n = words.length;
@@ -297,15 +249,7 @@ export class PtuDecoder {
     k.syncs.value = 0;
     k.markers.value = 0;
     const single = this.type.singleWrap;
-    const out = k.decode(
-      0,
-      n,
-      channelsAt,
-      timesAt,
-      countsAt,
-      single ? HYDRAHARP_V1_T2_WRAP : GENERIC_T2_WRAP,
-      single ? 1 : 0,
-    );
+    const out = k.decode(0, n, channelsAt, timesAt, countsAt, this.type.wrap, single ? 1 : 0);
     channels.set(new Uint8Array(buffer, channelsAt, out));
     timesPs.set(new Float64Array(buffer, timesAt, out));
     this.overflowUnits = k.ofl.value;

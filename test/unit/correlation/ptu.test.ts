@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { TimeTagFileError } from "../../../agent/correlation/readers/errors.js";
 import { PtuFile } from "../../../agent/correlation/readers/ptu-file.js";
-import { RECORD_TYPES, SYNC_CHANNEL } from "../../../agent/correlation/readers/ptu-records.js";
+import { SYNC_CHANNEL } from "../../../agent/correlation/readers/ptu-records.js";
+import { RECORD_TYPES } from "../../../agent/correlation/readers/record-types.js";
 import { Rng } from "../../../sim/random.js";
 import { type Layout, type SynthEvent, writePtu } from "../../helpers/ptu-synth.js";
 
