@@ -68,6 +68,12 @@ export class CrossCorrelator {
     if (this.span.add(timesPs, offsetPs)) this.engine.push(channels, timesPs, false, offsetPs);
   }
 
+  /** Starts afresh: no counts, no times, no span (the same memory, reused). */
+  reset(): void {
+    this.engine.reset();
+    this.span.reset();
+  }
+
   /** The histogram so far; A events still waiting are paired first (the stream ends here). */
   histogram(): CorrelationHistogram {
     if (this.span.firstPs !== undefined) this.engine.finish(this.span.lastPs);

@@ -32,13 +32,15 @@ export function fineHistograms(settings: LiveSettings) {
   }));
 }
 
-/** The period's histograms counted on this thread. */
+/** The period's histograms counted on this thread, by correlators kept from period to period. */
 export class LocalHistograms implements PeriodHistograms {
-  private correlators: CrossCorrelator[] = [];
+  private readonly correlators: CrossCorrelator[];
   private readonly tally = new ChannelTally();
 
-  constructor(private readonly settings: LiveSettings) {
-    this.discard();
+  constructor(settings: LiveSettings) {
+    this.correlators = fineHistograms(settings).map(
+      (h) => new CrossCorrelator(h.channelA, h.channelB, h.windowPs, h.binPs),
+    );
   }
 
   push(channels: Uint8Array, timesPs: Float64Array, offsetPs: number): void {
@@ -47,7 +49,11 @@ export class LocalHistograms implements PeriodHistograms {
   }
 
   end(done: (histograms: CorrelationHistogram[], tagsPerChannel: Float64Array) => void): void {
-    const histograms = this.correlators.map((c) => c.histogram());
+    // The counts are copied out: the correlators start the next period afresh in the same arrays.
+    const histograms = this.correlators.map((c) => {
+      const h = c.histogram();
+      return { ...h, counts: Float64Array.from(h.counts) };
+    });
     const tags = this.tally.perChannel();
     this.discard();
     done(histograms, tags);
@@ -55,8 +61,6 @@ export class LocalHistograms implements PeriodHistograms {
 
   discard(): void {
     this.tally.clear();
-    this.correlators = fineHistograms(this.settings).map(
-      (h) => new CrossCorrelator(h.channelA, h.channelB, h.windowPs, h.binPs),
-    );
+    for (const c of this.correlators) c.reset();
   }
 }
