@@ -4,7 +4,8 @@
  * 10 M tags/s of wall time, in 10 ms slices, through the built worker, with the histogram the
  * target names (±500 ns, 1 ns bins). Each second it samples the backlog (tags handed over but not
  * yet correlated) and the lag of a 50 ms timer on the main thread — the interlock tick's view.
- * One JSON line: the backlog per second, its growth over the run, the timer's worst lag, and the
+ * One JSON line: the backlog per second, its growth over the run, the timer's worst lag (also with
+ * the pairing shared by two threads, `correlation.workers: 2`), and the
  * same timer's worst lag while the same engine runs on the main thread instead (the baseline the
  * worker exists to avoid).
  *
@@ -115,6 +116,16 @@ const worker = await paced(
 const stats = service.getStats();
 await service.stop();
 
+// The same paced stream with the pairing shared with a slice worker: the main thread's timer again.
+const pooled = startService(2);
+const nextPooled = replay();
+const withPool = await paced(
+  Math.min(3, SECONDS),
+  () => nextPooled(tagsPerSlice, (c) => pooled.push(c)),
+  () => pooled.getStats().backlogTags,
+);
+await pooled.stop();
+
 const engine = new LiveCorrelationEngine(settings);
 const inline = replay();
 const mainThread = await paced(
@@ -159,6 +170,7 @@ console.log(
     ),
     maxBacklogTags: stats.maxBacklogTags,
     timerWorstLagMs: Number(worker.worstLagMs.toFixed(1)),
+    timerWorstLagMsTwoWorkers: Number(withPool.worstLagMs.toFixed(1)),
     baselineMainThreadTimerWorstLagMs: Number(mainThread.worstLagMs.toFixed(1)),
   }),
 );
