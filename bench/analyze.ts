@@ -11,28 +11,14 @@
  * ARGS: --rounds N (default 7), --no-memory.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { cwEmitterTags, poissonStreams } from "../sim/cw-emitter.js";
-import { Rng } from "../sim/random.js";
-import { writePtuT2 } from "../sim/tag-files.js";
 import { paired, summary } from "./lib/paired.js";
+import { BENCH_DIR, poissonFile } from "./lib/synthetic-files.js";
 
 const args = process.argv.slice(2);
 const rounds = Number(args[args.indexOf("--rounds") + 1] || 7) || 7;
-const dir = join(tmpdir(), "photon-bench-bench");
-mkdirSync(dir, { recursive: true });
-
-/** The synthetic file of `seconds`, written once (seeded: the same bytes every time). */
-function poissonFile(seconds: number): string {
-  const file = join(dir, `poisson-2x5Mcps-${seconds}s-seed1.ptu`);
-  if (existsSync(file)) return file;
-  process.stderr.write(`bench: writing ${file} …\n`);
-  writePtuT2(`${file}.part`, cwEmitterTags(new Rng(1), poissonStreams(5e6), seconds * 1e12), seconds);
-  renameSync(`${file}.part`, file);
-  return file;
-}
+const dir = BENCH_DIR;
 
 /** Runs a command; its wall seconds, stdout and peak RSS (MB) when it reports one. */
 function run(command: string, argv: string[], env: NodeJS.ProcessEnv = process.env) {
