@@ -51,8 +51,35 @@ export function divisionByMultiply(bin: number): { mult: bigint; shift: bigint }
   return { mult: ((1n << shift) + b - 1n) / b, shift };
 }
 
+/** The kernel's τ + W is below 2^31 (its exact division): the window spans at most 2^31 − 1 ps (±1.07 ms). */
+const MAX_SPAN_PS = 2 ** 31 - 1;
+
+/**
+ * The bins of a ±window histogram of `binPs` bins, after checking the kernel can count it exactly:
+ * whole picoseconds, a whole number of bins, a span below 2^31 ps. Every correlator, on one thread
+ * or on several, goes through here.
+ */
+export function histogramBins(windowPs: number, binPs: number): number {
+  if (
+    !Number.isInteger(windowPs) ||
+    !Number.isInteger(binPs) ||
+    binPs <= 0 ||
+    windowPs <= 0 ||
+    (2 * windowPs) % binPs !== 0
+  )
+    throw new RangeError(
+      `window ${windowPs} ps must be a positive whole number of ${binPs} ps bins on each side`,
+    );
+  if (2 * windowPs > MAX_SPAN_PS)
+    throw new RangeError(
+      `window ±${windowPs} ps: at most ±${MAX_SPAN_PS / 2} ps (the log bins reach further)`,
+    );
+  return (2 * windowPs) / binPs;
+}
+
 export class PairEngine {
   private readonly k: PairKernelExports;
+  readonly bins: number;
   /** Exact totals; the kernel's int32 bins are added in and zeroed now and then. */
   readonly totals: Float64Array;
   private capacity = 0;
@@ -66,13 +93,13 @@ export class PairEngine {
     channelB: number,
     readonly windowPs: number,
     readonly binPs: number,
-    readonly bins: number,
     /** Pairs between emptyings of the int32 bins (smaller only in tests, to exercise the emptying). */
     pairBudget = PAIR_BUDGET,
   ) {
     if (channelA === channelB) throw new RangeError("cross-correlation needs two different channels");
+    this.bins = histogramBins(windowPs, binPs);
     this.k = instantiate<PairKernelExports>(WASM_BASE64);
-    this.totals = new Float64Array(bins);
+    this.totals = new Float64Array(this.bins);
     const { mult, shift } = divisionByMultiply(binPs);
     this.k.chA.value = channelA;
     this.k.chB.value = channelB;

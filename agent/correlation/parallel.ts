@@ -6,6 +6,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { CorrelationHistogram } from "./cross-correlation.js";
+import { histogramBins } from "./pair-kernel.js";
 import { type SliceCounts as Counts, SliceCounter, type SliceHistogram } from "./slice-counter.js";
 import type { SliceReply, SliceRequest, SliceWorkerData } from "./slice-worker.js";
 import { SliceCutter, type SliceJob } from "./slices.js";
@@ -84,7 +85,7 @@ export class SliceWorkers {
       for (let ch = 0; ch < 256; ch++) tagsPerChannel[ch]! += r.tagsPerChannel[ch]!;
     pending.resolve({
       histograms: this.histograms.map((h, k) => {
-        const counts = new Float64Array((2 * h.windowPs) / h.binPs);
+        const counts = new Float64Array(histogramBins(h.windowPs, h.binPs));
         const singles: [number, number] = [0, 0];
         for (const r of pending.replies) {
           const part = r.histograms[k]!;
@@ -168,6 +169,7 @@ export class ParallelCorrelator {
     threads: number,
     workerUrl: URL,
   ) {
+    histogramBins(windowPs, binPs); // refused here, before any worker starts
     this.cutter = new SliceCutter(windowPs);
     this.workers = new SliceWorkers([{ channelA, channelB, windowPs, binPs }], threads, workerUrl, (buffer) =>
       this.cutter.recycle(buffer),

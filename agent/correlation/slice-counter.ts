@@ -26,9 +26,7 @@ export class SliceCounter {
   private readonly tally = new ChannelTally();
 
   constructor(histograms: SliceHistogram[]) {
-    this.engines = histograms.map(
-      (h) => new PairEngine(h.channelA, h.channelB, h.windowPs, h.binPs, (2 * h.windowPs) / h.binPs),
-    );
+    this.engines = histograms.map((h) => new PairEngine(h.channelA, h.channelB, h.windowPs, h.binPs));
   }
 
   count({ before, slice, after }: SliceJob): void {

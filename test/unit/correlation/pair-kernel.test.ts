@@ -55,7 +55,7 @@ describe("WebAssembly pair kernel", () => {
     const { channels, times } = stream(a, b, rng);
     // A budget of 7 pairs between emptyings: the int32 bins are emptied hundreds of times mid-chunk.
     for (const budget of [PAIR_BUDGET, 7]) {
-      const engine = new PairEngine(3, 5, W, BIN, (2 * W) / BIN, budget);
+      const engine = new PairEngine(3, 5, W, BIN, budget);
       for (let at = 0; at < times.length; ) {
         const size = 1 + Math.floor(rng.uniform() * 700);
         engine.push(channels.subarray(at, at + size), times.subarray(at, at + size));
