@@ -9,24 +9,17 @@
  */
 import { spawnSync } from "node:child_process";
 import { type CwEmitter, cwEmitterTags, poissonStreams, singleEmitter } from "../sim/cw-emitter.js";
+import { exactPairs } from "../sim/pair-count.js";
 import { Rng } from "../sim/random.js";
 import { syntheticFile } from "./lib/synthetic-files.js";
 
 /** Pairs with τ = t(1) − t(0) in [lo, hi) among the generator's tags (seed 1, as in the file). */
-function exactPairs(emitter: CwEmitter, seconds: number, lo: number, hi: number): number {
+function pairsInFile(emitter: CwEmitter, seconds: number, lo: number, hi: number): number {
   const a: number[] = [];
   const b: number[] = [];
   for (const block of cwEmitterTags(new Rng(1), emitter, seconds * 1e12))
     for (let i = 0; i < block.channels.length; i++) (block.channels[i] === 0 ? a : b).push(block.timesPs[i]!);
-  let n = 0;
-  let j = 0;
-  let k = 0;
-  for (const t of a) {
-    while (j < b.length && b[j]! < t + lo) j++;
-    while (k < b.length && b[k]! < t + hi) k++;
-    n += k - j;
-  }
-  return n;
+  return exactPairs(a, b, lo, hi);
 }
 
 const cases = [
@@ -62,7 +55,7 @@ for (const c of cases) {
       zeroDelayFrom: string;
     };
   };
-  const exact = exactPairs(c.emitter, c.seconds, c.delayPs - c.binPs / 2, c.delayPs + c.binPs / 2);
+  const exact = pairsInFile(c.emitter, c.seconds, c.delayPs - c.binPs / 2, c.delayPs + c.binPs / 2);
   const exactG2 = exact / g2.accidentalsPerBin;
   const exactError = Math.sqrt(exact) / g2.accidentalsPerBin;
   console.log(

@@ -1,17 +1,5 @@
 /** Reference values for CW correlation tests, computed the slow, obvious way. */
-
-/** Pairs with τ = t(b) − t(a) in [lo, hi), by two pointers over the sorted lists: the exact count. */
-export function exactPairs(a: number[], b: number[], lo: number, hi: number): number {
-  let n = 0;
-  let j = 0;
-  let k = 0;
-  for (const t of a) {
-    while (j < b.length && b[j]! < t + lo) j++;
-    while (k < b.length && b[k]! < t + hi) k++;
-    n += k - j;
-  }
-  return n;
-}
+export { exactPairs } from "../../sim/pair-count.js";
 
 /**
  * The mean over [−b/2, b/2) of e^{−|τ|/t} ⊛ N(0, σ²), by brute-force quadrature (a 0.25 ps grid in τ,

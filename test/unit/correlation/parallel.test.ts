@@ -47,7 +47,9 @@ describe("parallel correlation", () => {
 
   it("refuses a window the kernel cannot count exactly (beyond ±1.07 ms) before any worker starts, as one thread does", () => {
     const url = workerUrl("slice-worker");
-    expect(() => new ParallelCorrelator(2, 7, 1_100_000_000, 1000, 2, url)).toThrow("at most ±1073741823.5 ps");
+    expect(() => new ParallelCorrelator(2, 7, 1_100_000_000, 1000, 2, url)).toThrow(
+      "at most ±1073741823.5 ps",
+    );
     expect(() => new CrossCorrelator(2, 7, 1_100_000_000, 1000)).toThrow("at most ±1073741823.5 ps");
     expect(() => new ParallelCorrelator(2, 7, 10_000, 3000, 2, url)).toThrow("whole number of 3000 ps bins");
   });
