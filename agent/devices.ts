@@ -5,7 +5,7 @@
  * be built is still listed, as permanently faulted with the reason, so telemetry shows it.
  */
 
-import type { DeviceConfig } from "../config/devices.js";
+import { type DeviceConfig, type DeviceOfType, type DeviceType, deviceTypes } from "../config/devices.js";
 import type { BenchConfig } from "../config/schema.js";
 import { Ads1115, Ads1115PowerMonitor } from "../hal/devices/ads1115.js";
 import { GpioInterlock } from "../hal/devices/gpio-interlock.js";
@@ -48,26 +48,6 @@ export interface BenchDevices {
   timeTagSources: Map<string, TimeTagSource>;
 }
 
-/** Reply line terminators of each serial instrument. */
-const TERMINATOR: Partial<Record<DeviceConfig["type"], string>> = {
-  lakeshore336: "\r\n",
-  "obis-laser": "\r\n",
-  "sumitomo-f70": "\r",
-  "serial-tagger": "\r\n",
-};
-
-/** Build order: inputs before the lasers they hold, thermometers before the detectors that read them. */
-const BUILD_ORDER: Array<DeviceConfig["type"]> = [
-  "gpio-interlock",
-  "lakeshore336",
-  "sumitomo-f70",
-  "obis-laser",
-  "ads1115",
-  "piezo-mcp4728",
-  "snspd-bias",
-  "serial-tagger",
-];
-
 class UnavailableDevice implements TelemetrySource {
   constructor(
     readonly name: string,
@@ -85,8 +65,130 @@ export interface BuildOptions {
   logger: Logger;
 }
 
-export async function buildDevices(config: BenchConfig, options: BuildOptions): Promise<BenchDevices> {
-  const out: BenchDevices = {
+/** What the device builders share while one bench is built. */
+interface BuildContext {
+  config: DeviceSlice;
+  options: BuildOptions;
+  out: BenchDevices;
+  serial(name: string, device: Extract<DeviceConfig, { serial: unknown }>): SerialLink;
+  adc(name: string, bus: number, address: number): Promise<Ads1115>;
+  dac(name: string, bus: number, address: number): Promise<Mcp4728>;
+  /** Lasers an interlock holds now, asked once when the first laser is built. */
+  heldLasers(): Promise<Set<string>>;
+}
+
+type DriverFactory<T extends DeviceType> = (
+  ctx: BuildContext,
+  name: string,
+  device: DeviceOfType<T>,
+) => Promise<TelemetrySource>;
+
+/** One driver factory per device type (config/devices.ts `deviceTypes` holds the rest of each entry). */
+const drivers: { [T in DeviceType]: DriverFactory<T> } = {
+  "gpio-interlock": async (ctx, name, device) => {
+    const line = await ctx.options.providerFor(name).gpio(name, device.line, {
+      direction: "in",
+      debounceMs: device.debounceMs,
+    });
+    const input = new GpioInterlock(name, line, device.trippedWhen);
+    ctx.out.interlockInputs.set(name, input);
+    return input;
+  },
+  lakeshore336: async (ctx, name, device) => {
+    const tc = new LakeShore336(name, ctx.serial(name, device), device);
+    ctx.out.temperatureControllers.set(name, tc);
+    return tc;
+  },
+  "sumitomo-f70": async (ctx, name, device) => {
+    const compressor = new SumitomoF70(name, ctx.serial(name, device));
+    ctx.out.compressors.set(name, compressor);
+    return compressor;
+  },
+  "obis-laser": async (ctx, name, device) => {
+    const permit = (await ctx.heldLasers()).has(name) ? 0 : 1;
+    const line = await ctx.options.providerFor(name).gpio(name, device.interlockLine.line, {
+      direction: "out",
+      initial: permit,
+      activeLow: device.interlockLine.activeLow,
+    });
+    const laser = new ObisLaser(name, ctx.serial(name, device), line, {
+      maxPowerMw: ctx.config.safety.laserMaxPowerMw,
+    });
+    ctx.out.lasers.set(name, laser);
+    return laser;
+  },
+  ads1115: async (ctx, name, device) => {
+    const monitor = new Ads1115PowerMonitor(
+      name,
+      await ctx.adc(name, device.i2c.bus, device.i2c.address),
+      device.channels,
+    );
+    ctx.out.powerMonitors.set(name, monitor);
+    return monitor;
+  },
+  "piezo-mcp4728": async (ctx, name, device) => {
+    const limits = ctx.config.safety.actuatorLimitsUm[name] ?? {};
+    const axes = Object.fromEntries(
+      Object.entries(device.axes).map(([axis, a]) => [
+        axis,
+        { ...a, ...limits[axis as keyof typeof limits] },
+      ]),
+    );
+    const stage = new PiezoStage(name, await ctx.dac(name, device.i2c.bus, device.i2c.address), axes);
+    ctx.out.actuators.set(name, stage);
+    return stage;
+  },
+  "snspd-bias": async (ctx, name, device) => {
+    const tc = ctx.out.temperatureControllers.get(device.temperature.device);
+    const thermometer = ctx.config.devices[device.temperature.device];
+    const letter =
+      thermometer?.type === "lakeshore336" ? thermometer.inputs[device.temperature.input] : undefined;
+    if (!tc || !letter)
+      throw new Error(`thermometer ${device.temperature.device}.${device.temperature.input} unavailable`);
+    const line = await ctx.options.providerFor(name).gpio(name, device.enableLine.line, {
+      direction: "out",
+      initial: 1,
+      activeLow: device.enableLine.activeLow,
+    });
+    const detector = new SnspdBias(
+      name,
+      line,
+      await ctx.dac(name, device.dac.bus, device.dac.address),
+      await ctx.adc(name, device.monitor.bus, device.monitor.address),
+      {
+        dacChannel: device.dac.channel,
+        biasUaPerV: device.biasUaPerV,
+        monitorInput: device.monitor.input,
+        monitorFullScaleV: device.monitor.fullScaleV,
+        latchThresholdMv: device.latchThresholdMv,
+        maxBiasUa: ctx.config.safety.detectorMaxBiasUa,
+        readTemperatureK: () => tc.readTemperatureK(letter as SensorInput),
+      },
+    );
+    ctx.out.detectors.set(name, detector);
+    return detector;
+  },
+  "serial-tagger": async (ctx, name, device) => {
+    const channelNames: Record<number, string> = {};
+    if (device.channels.sync !== undefined) channelNames[device.channels.sync] = "sync";
+    for (const [detector, channel] of Object.entries(device.channels.detectors))
+      channelNames[channel] = detector;
+    const tagger = new SerialTagger(
+      name,
+      ctx.serial(name, device),
+      { channelNames, firstFrameTimeoutMs: Math.max(1000, device.serial.timeoutMs) },
+      ctx.options.logger.child({ device: name }),
+    );
+    ctx.out.timeTagSources.set(name, tagger);
+    return tagger;
+  },
+};
+
+/** The device building needs the devices and the safety limits the drivers enforce. */
+export type DeviceSlice = Pick<BenchConfig, "devices" | "safety">;
+
+export function emptyBenchDevices(): BenchDevices {
+  return {
     sampled: [],
     temperatureControllers: new Map(),
     lasers: new Map(),
@@ -97,139 +199,47 @@ export async function buildDevices(config: BenchConfig, options: BuildOptions): 
     interlockInputs: new Map(),
     timeTagSources: new Map(),
   };
-  const chips = new Map<string, Ads1115 | Mcp4728>();
-  const sampled = new Map<string, SampledDevice>();
-  let heldLasers: Set<string> | undefined;
+}
 
-  const serial = (name: string, device: Extract<DeviceConfig, { serial: unknown }>): SerialLink => {
-    const provider = options.providerFor(name);
-    const settings = { ...device.serial, terminator: TERMINATOR[device.type] ?? "\r\n" };
-    return new ReopeningSerialLink(name, device.serial.path, () => provider.serial(name, settings));
-  };
-  const bus = (name: string, busNumber: number): Promise<I2cBus> =>
-    options.providerFor(name).i2c(name, busNumber);
+/** Builds every device into `out` (whose maps others may already hold), in build order. */
+export async function buildDevices(
+  config: DeviceSlice,
+  options: BuildOptions,
+  out: BenchDevices = emptyBenchDevices(),
+): Promise<BenchDevices> {
+  const chips = new Map<string, Ads1115 | Mcp4728>();
+  let held: Promise<Set<string>> | undefined;
   const shared = async <T extends Ads1115 | Mcp4728>(
     name: string,
     busNumber: number,
     address: number,
     make: (chipName: string, bus: I2cBus) => T,
   ): Promise<T> => {
-    const key = `${options.providerFor(name).kind}:${busNumber}:${address}`;
+    const provider = options.providerFor(name);
+    const key = `${provider.kind}:${busNumber}:${address}`;
     if (!chips.has(key))
-      chips.set(key, make(`i2c-${busNumber}@0x${address.toString(16)}`, await bus(name, busNumber)));
+      chips.set(key, make(`i2c-${busNumber}@0x${address.toString(16)}`, await provider.i2c(name, busNumber)));
     return chips.get(key) as T;
   };
-  const adc = (name: string, b: number, a: number) =>
-    shared(name, b, a, (chip, i2c) => new Ads1115(chip, i2c, a));
-  const dac = (name: string, b: number, a: number) =>
-    shared(name, b, a, (chip, i2c) => new Mcp4728(chip, i2c, a));
-
-  const build = async (name: string, device: DeviceConfig): Promise<TelemetrySource> => {
-    const provider = options.providerFor(name);
-    switch (device.type) {
-      case "gpio-interlock": {
-        const line = await provider.gpio(name, device.line, {
-          direction: "in",
-          debounceMs: device.debounceMs,
-        });
-        const input = new GpioInterlock(name, line, device.trippedWhen);
-        out.interlockInputs.set(name, input);
-        return input;
-      }
-      case "lakeshore336": {
-        const tc = new LakeShore336(name, serial(name, device), device);
-        out.temperatureControllers.set(name, tc);
-        return tc;
-      }
-      case "sumitomo-f70": {
-        const compressor = new SumitomoF70(name, serial(name, device));
-        out.compressors.set(name, compressor);
-        return compressor;
-      }
-      case "obis-laser": {
-        heldLasers ??= await options.lasersToHold(out.interlockInputs);
-        const permit = heldLasers.has(name) ? 0 : 1;
-        const line = await provider.gpio(name, device.interlockLine.line, {
-          direction: "out",
-          initial: permit,
-          activeLow: device.interlockLine.activeLow,
-        });
-        const laser = new ObisLaser(name, serial(name, device), line, {
-          maxPowerMw: config.safety.laserMaxPowerMw,
-        });
-        out.lasers.set(name, laser);
-        return laser;
-      }
-      case "ads1115": {
-        const monitor = new Ads1115PowerMonitor(
-          name,
-          await adc(name, device.i2c.bus, device.i2c.address),
-          device.channels,
-        );
-        out.powerMonitors.set(name, monitor);
-        return monitor;
-      }
-      case "piezo-mcp4728": {
-        const limits = config.safety.actuatorLimitsUm[name] ?? {};
-        const axes = Object.fromEntries(
-          Object.entries(device.axes).map(([axis, a]) => [
-            axis,
-            { ...a, ...limits[axis as keyof typeof limits] },
-          ]),
-        );
-        const stage = new PiezoStage(name, await dac(name, device.i2c.bus, device.i2c.address), axes);
-        out.actuators.set(name, stage);
-        return stage;
-      }
-      case "snspd-bias": {
-        const tc = out.temperatureControllers.get(device.temperature.device);
-        const thermometer = config.devices[device.temperature.device];
-        const letter =
-          thermometer?.type === "lakeshore336" ? thermometer.inputs[device.temperature.input] : undefined;
-        if (!tc || !letter)
-          throw new Error(`thermometer ${device.temperature.device}.${device.temperature.input} unavailable`);
-        const line = await provider.gpio(name, device.enableLine.line, {
-          direction: "out",
-          initial: 1,
-          activeLow: device.enableLine.activeLow,
-        });
-        const detector = new SnspdBias(
-          name,
-          line,
-          await dac(name, device.dac.bus, device.dac.address),
-          await adc(name, device.monitor.bus, device.monitor.address),
-          {
-            dacChannel: device.dac.channel,
-            biasUaPerV: device.biasUaPerV,
-            monitorInput: device.monitor.input,
-            monitorFullScaleV: device.monitor.fullScaleV,
-            latchThresholdMv: device.latchThresholdMv,
-            maxBiasUa: config.safety.detectorMaxBiasUa,
-            readTemperatureK: () => tc.readTemperatureK(letter as SensorInput),
-          },
-        );
-        out.detectors.set(name, detector);
-        return detector;
-      }
-      case "serial-tagger": {
-        const channelNames: Record<number, string> = {};
-        if (device.channels.sync !== undefined) channelNames[device.channels.sync] = "sync";
-        for (const [detector, channel] of Object.entries(device.channels.detectors))
-          channelNames[channel] = detector;
-        const tagger = new SerialTagger(
-          name,
-          serial(name, device),
-          { channelNames, firstFrameTimeoutMs: Math.max(1000, device.serial.timeoutMs) },
-          options.logger.child({ device: name }),
-        );
-        out.timeTagSources.set(name, tagger);
-        return tagger;
-      }
-    }
+  const ctx: BuildContext = {
+    config,
+    options,
+    out,
+    serial: (name, device) => {
+      const provider = options.providerFor(name);
+      const settings = { ...device.serial, terminator: deviceTypes[device.type].serialTerminator ?? "\r\n" };
+      return new ReopeningSerialLink(name, device.serial.path, () => provider.serial(name, settings));
+    },
+    adc: (name, b, a) => shared(name, b, a, (chip, i2c) => new Ads1115(chip, i2c, a)),
+    dac: (name, b, a) => shared(name, b, a, (chip, i2c) => new Mcp4728(chip, i2c, a)),
+    heldLasers: () => (held ??= options.lasersToHold(out.interlockInputs)),
   };
+  const build = <T extends DeviceType>(name: string, device: DeviceOfType<T>) =>
+    (drivers[device.type] as DriverFactory<T>)(ctx, name, device);
 
+  const sampled = new Map<string, SampledDevice>();
   const entries = Object.entries(config.devices).sort(
-    ([, a], [, b]) => BUILD_ORDER.indexOf(a.type) - BUILD_ORDER.indexOf(b.type),
+    ([, a], [, b]) => deviceTypes[a.type].buildOrder - deviceTypes[b.type].buildOrder,
   );
   for (const [name, device] of entries) {
     try {
@@ -239,6 +249,6 @@ export async function buildDevices(config: BenchConfig, options: BuildOptions): 
       sampled.set(name, { name, type: device.type, source: new UnavailableDevice(name, err) });
     }
   }
-  out.sampled = Object.keys(config.devices).map((name) => sampled.get(name)!);
+  out.sampled.push(...Object.keys(config.devices).map((name) => sampled.get(name)!));
   return out;
 }

@@ -12,7 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { buildAligner } from "../agent/alignment/setup.js";
+import { alignerConfigOf, buildAligner } from "../agent/alignment/setup.js";
 import { alignmentScenario } from "../sim/alignment-rig.js";
 
 const { values } = parseArgs({
@@ -54,7 +54,7 @@ function rig(start: { x: number; y: number }, drift: boolean) {
     ...(drift ? { driftUmPerS } : {}),
     overrides: { "sim.initial.stagePositionUm": { x: start.x, y: start.y, z: 50 } },
   });
-  const { aligner } = buildAligner(config, r.io({ x: start.x, y: start.y, z: 50 }), logger);
+  const { aligner } = buildAligner(alignerConfigOf(config), r.io({ x: start.x, y: start.y, z: 50 }), logger);
   return { r, aligner };
 }
 

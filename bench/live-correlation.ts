@@ -17,6 +17,7 @@
 import { pathToFileURL } from "node:url";
 import pino from "pino";
 import { LiveCorrelationEngine, twoDetectorSettings } from "../agent/correlation/live-engine.js";
+import { EventBus } from "../agent/events.js";
 import { CorrelationService } from "../agent/services/correlation.js";
 import { cwEmitterTags, poissonStreams } from "../sim/cw-emitter.js";
 import { Rng } from "../sim/random.js";
@@ -95,14 +96,16 @@ async function paced(seconds: number, feed: () => void, sample: () => number) {
 
 /** The agent's correlation service on the built worker, measurements thrown away, nothing dropped. */
 function startService(workers?: number): CorrelationService {
-  const started = new CorrelationService(
-    workers === undefined ? settings : { ...settings, workers },
-    pathToFileURL("dist/agent/correlation/correlation-worker.js"),
-    () => {},
-    pino({ level: "silent" }),
-    { maxBacklogTags: 1e9 },
-  );
-  started.start();
+  const logger = pino({ level: "silent" });
+  const started = new CorrelationService({
+    settings: workers === undefined ? settings : { ...settings, workers },
+    source: "tagger",
+    bus: new EventBus(logger),
+    logger,
+    workerUrl: pathToFileURL("dist/agent/correlation/correlation-worker.js"),
+    options: { maxBacklogTags: 1e9 },
+  });
+  void started.start();
   return started;
 }
 

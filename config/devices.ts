@@ -3,6 +3,7 @@
  * where it sits. `backend` picks the real bus or the simulated bench for that one device.
  */
 import { z } from "zod";
+import { ads1115FullScaleV } from "../hal/devices/ads1115.js";
 import { backendSchema, gpioLineNumber, gpioOutputSchema, i2cTargetSchema, serialSchema } from "./common.js";
 
 const deviceBase = { backend: backendSchema.optional() };
@@ -36,8 +37,6 @@ export const sumitomoF70Schema = z.strictObject({
   serial: serialSchema({ baudRate: 9600, dataBits: 8, parity: "none", stopBits: 1, timeoutMs: 500 }),
 });
 
-/** ADS1115 full-scale ranges (datasheet SBAS444, table 3), volts. */
-export const ads1115FullScaleV = [6.144, 4.096, 2.048, 1.024, 0.512, 0.256] as const;
 const fullScaleSchema = z.number().refine((v) => (ads1115FullScaleV as readonly number[]).includes(v), {
   message: `must be one of ${ads1115FullScaleV.join(", ")}`,
 });
@@ -147,6 +146,29 @@ export type SnspdBiasConfig = DeviceOfType<"snspd-bias">;
 export type GpioInterlockConfig = DeviceOfType<"gpio-interlock">;
 export type SerialTaggerConfig = DeviceOfType<"serial-tagger">;
 export type AxisName = z.infer<typeof axisSchema>;
+
+/**
+ * What every layer needs to know about a device type, in one entry per type: its schema, the
+ * line terminator of its serial replies (both the driver's link and the simulated instrument use
+ * it), and its build order (inputs before the lasers they hold, thermometers before the detectors
+ * that read them). The driver factories (agent/devices.ts) and the sim twins (sim/provider.ts)
+ * are tables keyed by the same types, typed so that a new type fails to compile until each has
+ * its entry — they stay in their own layers, since config/ may not import drivers or the sim.
+ */
+export const deviceTypes: {
+  [T in DeviceType]: { schema: z.ZodType; buildOrder: number; serialTerminator?: string };
+} = {
+  "gpio-interlock": { schema: gpioInterlockSchema, buildOrder: 0 },
+  lakeshore336: { schema: lakeShore336Schema, buildOrder: 1, serialTerminator: "\r\n" },
+  "sumitomo-f70": { schema: sumitomoF70Schema, buildOrder: 2, serialTerminator: "\r" },
+  "obis-laser": { schema: obisLaserSchema, buildOrder: 3, serialTerminator: "\r\n" },
+  ads1115: { schema: ads1115Schema, buildOrder: 4 },
+  "piezo-mcp4728": { schema: piezoStageSchema, buildOrder: 5 },
+  "snspd-bias": { schema: snspdBiasSchema, buildOrder: 6 },
+  "serial-tagger": { schema: serialTaggerSchema, buildOrder: 7, serialTerminator: "\r\n" },
+};
+
+export const deviceTypeNames = Object.keys(deviceTypes) as DeviceType[];
 
 /** The serial-tagger a section names, or the bench's only one; else why not. */
 export function resolveTagger(

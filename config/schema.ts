@@ -1,14 +1,16 @@
 /**
  * The bench file: one schema per section, TypeScript types inferred from them (never written twice).
  * Cross-references between sections (an interlock naming a device, a detector naming its
- * thermometer) are checked here too, so a bad file fails at start-up with every problem listed.
+ * thermometer) are checked here too, so a bad file fails at start-up with every problem listed,
+ * and the file is resolved into per-service slices (./slices.ts) in the same pass.
  */
 import { z } from "zod";
 import { alignmentSchema } from "./alignment.js";
 import { backendSchema, topicSafeName } from "./common.js";
 import { correlationSchema, recordingSchema } from "./correlation.js";
-import { axisNames, type DeviceConfig, deviceSchema, resolveTagger } from "./devices.js";
+import { axisNames, type DeviceConfig, deviceSchema } from "./devices.js";
 import { simSchema } from "./sim.js";
+import { resolveSlices } from "./slices.js";
 
 export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
 
@@ -121,7 +123,7 @@ export const benchConfigSchema = z
     alignment: alignmentSchema,
     sim: simSchema,
   })
-  .superRefine((config, ctx) => {
+  .transform((config, ctx) => {
     const devices = config.devices;
     const expect = (path: (string | number)[], name: string, types: DeviceConfig["type"][]) => {
       const device = devices[name];
@@ -167,8 +169,6 @@ export const benchConfigSchema = z
           device.temperature.input,
         );
     }
-    checkCorrelation(config, ctx);
-    checkAlignment(config, ctx);
     for (const [name, axes] of Object.entries(config.safety.actuatorLimitsUm)) {
       const stage = expect(["safety", "actuatorLimitsUm", name], name, ["piezo-mcp4728"]);
       if (stage?.type !== "piezo-mcp4728") continue;
@@ -188,71 +188,12 @@ export const benchConfigSchema = z
           });
       }
     }
+    return { ...config, slices: resolveSlices(config, ctx) };
   });
-
-/** The correlation and recording sections name a tagger, and detectors that tagger has channels for. */
-function checkCorrelation(config: BenchConfigInput, ctx: z.RefinementCtx): void {
-  const { correlation, recording, devices } = config;
-  if (recording.enabled) {
-    const resolved = resolveTagger(devices, recording.source);
-    if ("problem" in resolved)
-      ctx.addIssue({ code: "custom", path: ["recording", "source"], message: resolved.problem });
-  }
-  if (correlation.histograms.length === 0) return;
-  const resolved = resolveTagger(devices, correlation.source);
-  if ("problem" in resolved) {
-    ctx.addIssue({ code: "custom", path: ["correlation", "source"], message: resolved.problem });
-    return;
-  }
-  const detectors = resolved.tagger.channels.detectors;
-  correlation.histograms.forEach((h, i) => {
-    for (const side of ["a", "b"] as const)
-      if (!(h[side] in detectors))
-        ctx.addIssue({
-          code: "custom",
-          path: ["correlation", "histograms", i, side],
-          message: `"${h[side]}" has no channel on ${resolved.name} (it has ${Object.keys(detectors).join(", ")})`,
-        });
-  });
-}
-
-/** The aligner names a stage, and a power-monitor channel or a detector the tagger sees. */
-function checkAlignment(
-  config: BenchConfigInput & { alignment: z.infer<typeof alignmentSchema> },
-  ctx: z.RefinementCtx,
-): void {
-  const { alignment, devices } = config;
-  if (!alignment.enabled) return;
-  const problem = (path: string[], message: string) =>
-    ctx.addIssue({ code: "custom", path: ["alignment", ...path], message });
-  const stage = devices[alignment.stage];
-  if (stage?.type !== "piezo-mcp4728")
-    problem(["stage"], `"${alignment.stage}" is not a piezo-mcp4728 device`);
-  else
-    for (const axis of new Set([...alignment.peakAxes, "x", "y"] as const))
-      if (!stage.axes[axis]) problem(["peakAxes"], `the stage "${alignment.stage}" has no ${axis} axis`);
-  const signal = alignment.signal;
-  if (signal.kind === "power") {
-    const monitor = devices[signal.device];
-    if (monitor?.type !== "ads1115")
-      problem(["signal", "device"], `"${signal.device}" is not an ads1115 device`);
-    else if (!monitor.channels.some((c) => c.name === signal.channel))
-      problem(["signal", "channel"], `"${signal.device}" has no channel "${signal.channel}"`);
-  } else {
-    const tagger = resolveTagger(devices, config.correlation.source);
-    if ("problem" in tagger) problem(["signal", "detector"], `counts need a tagger: ${tagger.problem}`);
-    else if (!(signal.detector in tagger.tagger.channels.detectors))
-      problem(["signal", "detector"], `"${signal.detector}" has no channel on ${tagger.name}`);
-  }
-}
-
-type BenchConfigInput = {
-  devices: Record<string, DeviceConfig>;
-  correlation: z.infer<typeof correlationSchema>;
-  recording: z.infer<typeof recordingSchema>;
-};
 
 export type BenchConfig = z.infer<typeof benchConfigSchema>;
+/** The bench document as written (YAML, a remote push): before defaults and resolution. */
+export type BenchDocument = z.input<typeof benchConfigSchema>;
 export type MqttConfig = BenchConfig["mqtt"];
 export type LoopsConfig = BenchConfig["loops"];
 export type SafetyConfig = BenchConfig["safety"];

@@ -42,6 +42,9 @@ export interface SimLaser {
 
 type Listener = () => void;
 
+/** What the simulated bench reads from the bench file: its own section and the device wiring. */
+export type SimBenchConfig = Pick<BenchConfig, "sim" | "devices">;
+
 export class SimBench {
   readonly rng: Rng;
   timeS = 0;
@@ -62,7 +65,7 @@ export class SimBench {
   private readonly tagGenerator: TagGenerator;
   private readonly noise: Rng;
 
-  constructor(readonly config: BenchConfig) {
+  constructor(readonly config: SimBenchConfig) {
     const sim = config.sim;
     this.rng = new Rng(sim.seed);
     this.noise = this.rng.fork("noise");

@@ -4,12 +4,13 @@
  * unchanged. `clock` moves simulated time with the wall clock (×`speed`); tests leave it stopped
  * and call `bench.advanceTo` themselves.
  */
-import type { BenchConfig } from "../config/schema.js";
+import { type DeviceConfig, type DeviceOfType, deviceTypes } from "../config/devices.js";
 import { BusError, DeviceGone } from "../hal/errors.js";
 import type { BinaryValue, BusProvider, SerialLink } from "../hal/interfaces.js";
 import type { Logger } from "../hal/logger.js";
 import { QueuedSerialLink } from "../hal/serial-link.js";
-import { SimBench } from "./bench.js";
+import { SimBench, type SimBenchConfig } from "./bench.js";
+import type { Rng } from "./random.js";
 import { type LineInstrument, SimSerialTransport } from "./serial-twin.js";
 import { simInputLine, simOutputLine } from "./twins/gpio.js";
 import { type I2cTarget, openSimI2cBus } from "./twins/i2c.js";
@@ -33,34 +34,40 @@ export interface SimulatedBench {
   serialTwin(device: string): { instrument: LineInstrument; replyTerminator: string };
 }
 
+type SerialDeviceType = "lakeshore336" | "obis-laser" | "sumitomo-f70" | "serial-tagger";
+type SerialTwinFactory = (bench: SimBench, rng: Rng, settings: DeviceConfig) => LineInstrument;
+
+/** The sim twin of each serial device type (its reply terminator is the type's, in config/devices.ts). */
+const serialTwins: {
+  [T in SerialDeviceType]: (bench: SimBench, rng: Rng, settings: DeviceOfType<T>) => LineInstrument;
+} = {
+  lakeshore336: (bench, rng) => new LakeShore336Twin(bench, rng),
+  "obis-laser": (bench, rng) => new ObisLaserTwin(bench, rng),
+  "sumitomo-f70": (bench) => new SumitomoF70Twin(bench),
+  "serial-tagger": (bench, _rng, settings) =>
+    new TaggerTwin(bench, settings.channels.sync, settings.channels.syncDivider),
+};
+
 /** How often the real-time clock advances the bench, ms. */
 export const SIM_TICK_MS = 20;
 
-export function createSimulatedBench(config: BenchConfig, logger: Logger, speed = 1): SimulatedBench {
+export function createSimulatedBench(config: SimBenchConfig, logger: Logger, speed = 1): SimulatedBench {
   const bench = new SimBench(config);
   const chips = buildI2cChips(config, bench);
   const log = logger.child({ module: "sim" });
 
   const serialTwin = (device: string): { instrument: LineInstrument; replyTerminator: string } => {
     const settings = config.devices[device];
-    const rng = bench.rng.fork(`serial:${device}`);
-    switch (settings?.type) {
-      case "lakeshore336":
-        return { instrument: new LakeShore336Twin(bench, rng), replyTerminator: "\r\n" };
-      case "obis-laser":
-        return { instrument: new ObisLaserTwin(bench, rng), replyTerminator: "\r\n" };
-      case "sumitomo-f70":
-        return { instrument: new SumitomoF70Twin(bench), replyTerminator: "\r" };
-      case "serial-tagger":
-        return {
-          instrument: new TaggerTwin(bench, settings.channels.sync, settings.channels.syncDivider),
-          replyTerminator: "\r\n",
-        };
-      default:
-        throw new BusError(`no simulated serial instrument for a ${settings?.type ?? "missing"} device`, {
-          device,
-        });
-    }
+    const make =
+      settings && (serialTwins[settings.type as SerialDeviceType] as SerialTwinFactory | undefined);
+    if (!settings || !make)
+      throw new BusError(`no simulated serial instrument for a ${settings?.type ?? "missing"} device`, {
+        device,
+      });
+    return {
+      instrument: make(bench, bench.rng.fork(`serial:${device}`), settings),
+      replyTerminator: deviceTypes[settings.type].serialTerminator ?? "\r\n",
+    };
   };
 
   const gpioLevel = (device: string): (() => BinaryValue) => {

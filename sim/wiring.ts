@@ -4,16 +4,15 @@
  * `sim.adcSignals`, detector monitor inputs to their bias tees, DAC channels to the piezo axes
  * and the detectors' bias resistors.
  */
-import type { BenchConfig } from "../config/schema.js";
 import { MCP4728_FULL_SCALE_V, MCP4728_MAX_CODE } from "../hal/devices/mcp4728.js";
-import type { SimBench } from "./bench.js";
+import type { SimBench, SimBenchConfig } from "./bench.js";
 import { Ads1115Twin } from "./twins/ads1115.js";
 import type { I2cTarget } from "./twins/i2c.js";
 import { Mcp4728Twin } from "./twins/mcp4728.js";
 
 type Chips = Map<number, Map<number, I2cTarget>>;
 
-export function buildI2cChips(config: BenchConfig, bench: SimBench): Chips {
+export function buildI2cChips(config: SimBenchConfig, bench: SimBench): Chips {
   const adcInputs = new Map<string, Array<() => number>>();
   const dacChannels = new Map<string, Array<{ initialCode: number; onWrite: (code: number) => void }>>();
   const kinds = new Map<string, "adc" | "dac">();

@@ -1,5 +1,7 @@
 /** From the bench file to a SafeStage and an Aligner, on whatever clock, stage driver and signal the caller has. */
+import type { AlignmentConfig } from "../../config/alignment.js";
 import type { BenchConfig } from "../../config/schema.js";
+import type { AlignmentSlice } from "../../config/slices.js";
 import type { Axis } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import { Aligner, type AlignerSettings } from "./aligner.js";
@@ -16,7 +18,18 @@ export interface AlignmentIo {
   startUm: Partial<Record<Axis, number>>;
 }
 
-export function alignerSettingsFrom(a: BenchConfig["alignment"]): AlignerSettings {
+/** What the aligner needs from the bench file: its section and the stage's soft limits. */
+export type AlignerConfig = Pick<AlignmentSlice, "section" | "limitsUm">;
+
+/** The aligner's part of a whole bench file, enabled or not (for tests and benchmarks). */
+export function alignerConfigOf(config: BenchConfig): AlignerConfig {
+  return {
+    section: config.alignment,
+    limitsUm: config.safety.actuatorLimitsUm[config.alignment.stage] ?? {},
+  };
+}
+
+export function alignerSettingsFrom(a: AlignmentConfig): AlignerSettings {
   return {
     peakAxes: a.peakAxes,
     modeRadiusUm: a.modeRadiusUm,
@@ -29,19 +42,19 @@ export function alignerSettingsFrom(a: BenchConfig["alignment"]): AlignerSetting
 }
 
 export function buildAligner(
-  config: BenchConfig,
+  config: AlignerConfig,
   io: AlignmentIo,
   logger: Logger,
   onState?: (state: AlignmentState) => void,
 ): { aligner: Aligner; stage: SafeStage } {
-  const a = config.alignment;
+  const a = config.section;
   const axes = [...new Set<Axis>(["x", "y", ...a.peakAxes])];
   const stage = new SafeStage(
     axes,
     io.startUm,
     io.driver,
     {
-      limitsUm: config.safety.actuatorLimitsUm[a.stage] ?? {},
+      limitsUm: config.limitsUm,
       maxStepUm: a.motion.maxStepUm,
       maxSlewUmPerS: a.motion.maxSlewUmPerS,
       settleS: a.motion.settleMs / 1000,

@@ -44,3 +44,29 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<E
       }),
   };
 }
+
+/** The embedded broker as the first service: it listens before anything connects, and closes last. */
+export class EmbeddedBrokerService {
+  readonly name = "embedded broker";
+  private broker: EmbeddedBroker | undefined;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+  ) {}
+
+  /** Where it listens (known once started). */
+  get url(): string {
+    if (!this.broker) throw new Error("the embedded broker has not started");
+    return this.broker.url;
+  }
+
+  async start(): Promise<void> {
+    this.broker = await startEmbeddedBroker(this.host, this.port);
+  }
+
+  async stop(): Promise<void> {
+    await this.broker?.close();
+    this.broker = undefined;
+  }
+}

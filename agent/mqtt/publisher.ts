@@ -13,7 +13,21 @@ export interface OutgoingMessage {
   topic: string;
   payload: string;
   retain: boolean;
+  /** MQTT 5 only: the correlation data of the request this answers (dropped on 3.1.1). */
+  correlationData?: Buffer;
 }
+
+/** A message on a subscribed topic, with the MQTT 5 reply address when the sender gave one. */
+export interface IncomingMessage {
+  topic: string;
+  payload: Buffer;
+  responseTopic?: string;
+  correlationData?: Buffer;
+  /** A retained message the broker replayed at subscribe time (not sent just now). */
+  retain: boolean;
+}
+
+export type MessageHandler = (message: IncomingMessage) => void;
 
 export interface PublisherOptions {
   url: string;
@@ -50,6 +64,7 @@ export class MqttPublisher {
   private stopping = false;
   private stats = { connects: 0, published: 0, dropped: 0 };
   private firstConnect: (() => void) | undefined;
+  private readonly subscriptions = new Map<string, MessageHandler>();
 
   constructor(
     private readonly options: PublisherOptions,
@@ -101,10 +116,24 @@ export class MqttPublisher {
       this.backoff.reset();
       this.stats.connects++;
       this.logger.info({ url: o.url, protocolVersion: this.version }, "connected to the MQTT broker");
-      for (const message of o.birth()) this.send(message);
+      for (const message of o.birth()) this.sendNow(message);
+      // A clean session forgets subscriptions: take them again on every connect.
+      for (const filter of this.subscriptions.keys()) this.subscribeNow(client, filter);
       this.flush();
       this.firstConnect?.();
       this.firstConnect = undefined;
+    });
+    client.on("message", (topic, payload, packet) => {
+      const handler = this.handlerFor(topic);
+      if (!handler) return;
+      const props = packet.properties;
+      handler({
+        topic,
+        payload,
+        retain: packet.retain,
+        ...(props?.responseTopic ? { responseTopic: props.responseTopic } : {}),
+        ...(props?.correlationData ? { correlationData: props.correlationData } : {}),
+      });
     });
     client.on("error", (err: Error & { code?: number | string }) => {
       if (
@@ -145,7 +174,37 @@ export class MqttPublisher {
       payload: typeof payload === "string" ? payload : JSON.stringify(payload),
       retain: options.retain ?? false,
     };
-    if (this.connected) this.send(message);
+    this.send(message);
+  }
+
+  /** Subscribes (QoS 1) now and after every reconnect; `filter` may end in `/#`. */
+  subscribe(filter: string, handler: MessageHandler): void {
+    this.subscriptions.set(filter, handler);
+    if (this.client?.connected) this.subscribeNow(this.client, filter);
+  }
+
+  private subscribeNow(client: MqttClient, filter: string): void {
+    client.subscribe(filter, { qos: 1 }, (err, granted) => {
+      const refused = granted?.some((g) => g.qos === 128);
+      if (err || refused)
+        this.logger.error(
+          { filter, err: err?.message ?? "refused by the broker (ACL?)" },
+          "could not subscribe: commands will not arrive",
+        );
+    });
+  }
+
+  private handlerFor(topic: string): MessageHandler | undefined {
+    for (const [filter, handler] of this.subscriptions) {
+      if (filter === topic) return handler;
+      if (filter.endsWith("/#") && topic.startsWith(filter.slice(0, -1))) return handler;
+    }
+    return undefined;
+  }
+
+  /** Publishes one message now or after the reconnect (the outbox), as `publish` does. */
+  send(message: OutgoingMessage): void {
+    if (this.connected) this.sendNow(message);
     else this.enqueue(message);
   }
 
@@ -163,13 +222,22 @@ export class MqttPublisher {
   }
 
   private flush(): void {
-    while (this.outbox.length > 0 && this.connected) this.send(this.outbox.shift()!);
+    while (this.outbox.length > 0 && this.connected) this.sendNow(this.outbox.shift()!);
   }
 
-  private send(message: OutgoingMessage): void {
-    this.client?.publish(message.topic, message.payload, { qos: 1, retain: message.retain }, (err) => {
-      if (err) this.logger.warn({ topic: message.topic, err: err.message }, "MQTT publish failed");
-    });
+  private sendNow(message: OutgoingMessage): void {
+    const properties =
+      message.correlationData && this.version === 5
+        ? { properties: { correlationData: message.correlationData } }
+        : {};
+    this.client?.publish(
+      message.topic,
+      message.payload,
+      { qos: 1, retain: message.retain, ...properties },
+      (err) => {
+        if (err) this.logger.warn({ topic: message.topic, err: err.message }, "MQTT publish failed");
+      },
+    );
     this.stats.published++;
   }
 

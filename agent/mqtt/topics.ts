@@ -6,6 +6,10 @@
  *   <base>/<benchId>/alarm/<name>           retained, on every change of an alarm
  *   <base>/<benchId>/measurement/<name>     per integration period: `rates` and one per histogram
  *   <base>/<benchId>/alignment              the aligner's state, every publishEveryS and on each change of mode
+ *   <base>/<benchId>/config                 retained: version, hash and the effective config, secrets redacted
+ *   <base>/<benchId>/request/<verb>         operators' requests (the agent subscribes to request/#)
+ *   <base>/<benchId>/response/<verb>        the answer to each request, with its transaction id
+ *   <base>/<benchId>/event/audit            every request and its outcome
  */
 import type { HalError } from "../../hal/errors.js";
 import type { TelemetryValues } from "../../hal/interfaces.js";
@@ -68,5 +72,22 @@ export class Topics {
 
   measurement(name: string): string {
     return `${this.root}/measurement/${name}`;
+  }
+
+  config(): string {
+    return `${this.root}/config`;
+  }
+
+  event(kind: string): string {
+    return `${this.root}/event/${kind}`;
+  }
+
+  /** `request/<verb>`; without a verb, the filter for every request. */
+  request(verb?: string): string {
+    return `${this.root}/request/${verb ?? "#"}`;
+  }
+
+  response(verb: string): string {
+    return `${this.root}/response/${verb}`;
   }
 }

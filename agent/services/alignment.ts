@@ -6,15 +6,16 @@
  * `alarm/alignment-lost` when the peak cannot be found (retried with backoff), and
  * `alarm/alignment-low` when coupling stays below alarm.belowFraction for alarm.forS.
  */
-import { resolveTagger } from "../../config/devices.js";
-import type { BenchConfig } from "../../config/schema.js";
+import type { AlignmentSlice } from "../../config/slices.js";
 import type { Actuator, Axis, PowerMonitor, TimeTagChunk } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import type { Aligner } from "../alignment/aligner.js";
 import { buildAligner } from "../alignment/setup.js";
 import type { AlignmentClock, AlignmentSignal, AlignmentState } from "../alignment/types.js";
 import { Backoff } from "../backoff.js";
+import type { EventBus } from "../events.js";
 import type { AlarmPayload } from "../mqtt/topics.js";
+import type { Service } from "../service.js";
 
 export const realClock: AlignmentClock = {
   nowS: () => performance.now() / 1000,
@@ -81,15 +82,21 @@ export class CountSignal implements AlignmentSignal {
 }
 
 export interface AlignmentDeps {
-  actuator: Actuator;
-  signal: AlignmentSignal;
-  /** Why motion must wait now (tripped interlocks, a faulted stage), if it must. */
-  blocked: () => string | undefined;
-  publishState: (state: AlignmentState) => void;
-  publishAlarm: (alarm: AlarmPayload) => void;
+  slice: AlignmentSlice;
+  /** The bench's stages and power monitors, read at start (they are built by then). */
+  actuators: ReadonlyMap<string, Actuator>;
+  powerMonitors: ReadonlyMap<string, PowerMonitor>;
+  /** State and alarms go out here; count-rate signals read `tags` from here. */
+  bus: EventBus;
+  /** Rules tripped now, and devices faulted now: motion waits while either names something. */
+  trippedRules: () => string[];
+  faultedDevices: () => string[];
+  logger: Logger;
+  clock?: AlignmentClock;
 }
 
-export class AlignmentService {
+export class AlignmentService implements Service {
+  readonly name = "alignment";
   private aligner: Aligner | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -99,37 +106,66 @@ export class AlignmentService {
   private readonly alarms = new Map<string, AlarmPayload>();
   private readonly backoff = new Backoff(5000, 300_000);
   private wake: (() => void) | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private readonly logger: Logger;
+  private readonly clock: AlignmentClock;
 
-  constructor(
-    private readonly config: BenchConfig,
-    private readonly deps: AlignmentDeps,
-    private readonly logger: Logger,
-    private readonly clock: AlignmentClock = realClock,
-  ) {}
+  constructor(private readonly deps: AlignmentDeps) {
+    this.logger = deps.logger;
+    this.clock = deps.clock ?? realClock;
+  }
 
   /** Starts the aligner in the background; a failure (a faulted stage at start-up) is retried, never thrown. */
-  start(): void {
+  async start(): Promise<void> {
+    this.stopped = false;
     this.running = this.loop();
   }
 
   /** Stops at the next sample (or ends a wait between attempts); the stage holds where it is. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe?.();
     this.aligner?.stop();
     this.wake?.();
     await this.running;
   }
 
   private async build(): Promise<Aligner> {
-    const { actuator } = this.deps;
+    const { slice } = this.deps;
+    const stageName = slice.section.stage;
+    const actuator = this.deps.actuators.get(stageName);
+    if (!actuator) throw new Error(`no actuator "${stageName}" was built`);
+    const signal = this.signal();
     const startUm: Partial<Record<Axis, number>> = {};
     for (const axis of actuator.axes) startUm[axis] = await actuator.readPositionUm(axis);
+    const blocked = () => {
+      const tripped = this.deps.trippedRules();
+      if (tripped.length > 0) return `interlock ${tripped.join(", ")} tripped`;
+      if (this.deps.faultedDevices().includes(stageName)) return `${stageName} is faulted`;
+      return undefined;
+    };
     return buildAligner(
-      this.config,
-      { driver: actuator, clock: this.clock, signal: this.deps.signal, blocked: this.deps.blocked, startUm },
+      slice,
+      { driver: actuator, clock: this.clock, signal, blocked, startUm },
       this.logger,
       (state) => this.onState(state),
     ).aligner;
+  }
+
+  /** The photodiode channel, or a detector's count rate from the bus's tags. */
+  private signal(): AlignmentSignal {
+    const s = this.deps.slice.signal;
+    if (s.kind === "power") {
+      const monitor = this.deps.powerMonitors.get(s.device);
+      if (!monitor) throw new Error(`no power monitor "${s.device}" was built`);
+      return powerSignal(monitor, s.input, s.perVolt, s);
+    }
+    const counts = new CountSignal(s.channel, s.integrationMs / 1000);
+    this.unsubscribe?.();
+    this.unsubscribe = this.deps.bus.on("tags", ({ source, chunk }) => {
+      if (source === s.tagger) counts.push(chunk);
+    });
+    return counts;
   }
 
   private async loop(): Promise<void> {
@@ -160,7 +196,7 @@ export class AlignmentService {
 
   private onState(state: AlignmentState): void {
     const now = this.clock.nowS();
-    const { alarm, publishEveryS } = this.config.alignment;
+    const { alarm, publishEveryS } = this.deps.slice.section;
     if (state.mode === "track") {
       this.backoff.reset();
       this.alarm("alignment-lost", false, "alignment: tracking the peak");
@@ -180,7 +216,7 @@ export class AlignmentService {
     if (state.mode !== this.lastMode || now - this.lastPublishS >= publishEveryS) {
       this.lastMode = state.mode;
       this.lastPublishS = now;
-      this.deps.publishState(state);
+      this.deps.bus.emit("alignment", { ts: new Date().toISOString(), ...state });
     }
   }
 
@@ -198,64 +234,6 @@ export class AlignmentService {
     };
     this.alarms.set(name, payload);
     if (active) this.logger.warn({ alarm: name }, message);
-    this.deps.publishAlarm(payload);
+    this.deps.bus.emit("alarm", payload);
   }
-}
-
-/** The service from the bench file and the running agent's parts; undefined when alignment is off. */
-export function alignmentFromConfig(
-  config: BenchConfig,
-  parts: {
-    actuators: ReadonlyMap<string, Actuator>;
-    powerMonitors: ReadonlyMap<string, PowerMonitor>;
-    subscribeTags: (listener: (source: string, chunk: TimeTagChunk) => void) => void;
-    trippedRules: () => string[];
-    faultedDevices: () => string[];
-    publishState: (state: AlignmentState) => void;
-    publishAlarm: (alarm: AlarmPayload) => void;
-  },
-  logger: Logger,
-): AlignmentService | undefined {
-  const a = config.alignment;
-  if (!a.enabled) return undefined;
-  const actuator = parts.actuators.get(a.stage);
-  if (!actuator) throw new Error(`alignment.stage: no actuator "${a.stage}" was built`);
-  let signal: AlignmentSignal;
-  if (a.signal.kind === "power") {
-    const device = config.devices[a.signal.device];
-    const monitor = parts.powerMonitors.get(a.signal.device);
-    const channelName = a.signal.channel;
-    const channel =
-      device?.type === "ads1115" ? device.channels.find((c) => c.name === channelName) : undefined;
-    if (!monitor || !channel)
-      throw new Error(`alignment.signal: no power monitor channel ${a.signal.device}.${channelName}`);
-    signal = powerSignal(monitor, channel.input, channel.perVolt, a.signal);
-  } else {
-    const tagger = resolveTagger(config.devices, config.correlation.source);
-    if ("problem" in tagger) throw new Error(`alignment.signal: ${tagger.problem}`);
-    const counts = new CountSignal(
-      tagger.tagger.channels.detectors[a.signal.detector]!,
-      a.signal.integrationMs / 1000,
-    );
-    parts.subscribeTags((source, chunk) => {
-      if (source === tagger.name) counts.push(chunk);
-    });
-    signal = counts;
-  }
-  return new AlignmentService(
-    config,
-    {
-      actuator,
-      signal,
-      blocked: () => {
-        const tripped = parts.trippedRules();
-        if (tripped.length > 0) return `interlock ${tripped.join(", ")} tripped`;
-        if (parts.faultedDevices().includes(a.stage)) return `${a.stage} is faulted`;
-        return undefined;
-      },
-      publishState: parts.publishState,
-      publishAlarm: parts.publishAlarm,
-    },
-    logger,
-  );
 }

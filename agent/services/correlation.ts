@@ -7,14 +7,15 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { resolveTagger } from "../../config/devices.js";
-import type { BenchConfig } from "../../config/schema.js";
-import type { TimeTagChunk } from "../../hal/interfaces.js";
+import type { CorrelationSlice } from "../../config/slices.js";
+import type { TelemetryValues, TimeTagChunk } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import { Backoff } from "../backoff.js";
 import type { TagBatchMessage, WorkerReply } from "../correlation/correlation-worker.js";
-import type { LiveSettings, Measurement } from "../correlation/live-engine.js";
+import type { LiveSettings } from "../correlation/live-engine.js";
 import { workerUrl } from "../correlation/worker-url.js";
+import type { EventBus } from "../events.js";
+import type { Service } from "../service.js";
 
 export interface CorrelationStats {
   running: boolean;
@@ -38,7 +39,19 @@ export interface CorrelationOptions {
 
 const DEFAULTS: CorrelationOptions = { batchTags: 1 << 16, flushMs: 50, maxBacklogTags: 50_000_000 };
 
-export class CorrelationService {
+export interface CorrelationDeps {
+  settings: LiveSettings;
+  /** The tagger whose `tags` events it correlates; measurements carry it as `source`. */
+  source: string;
+  bus: EventBus;
+  logger: Logger;
+  /** The worker script (default: the built one beside this module). */
+  workerUrl?: URL;
+  options?: Partial<CorrelationOptions>;
+}
+
+export class CorrelationService implements Service {
+  readonly name = "correlation";
   private worker: Worker | undefined;
   private channels = new Uint8Array(new ArrayBuffer(0));
   private times = new Float64Array(new ArrayBuffer(0));
@@ -52,6 +65,10 @@ export class CorrelationService {
   private stopped = false;
   private lastDropLogAt = 0;
   private readonly options: CorrelationOptions;
+  private readonly settings: LiveSettings;
+  private readonly workerUrl: URL;
+  private readonly logger: Logger;
+  private unsubscribe: (() => void) | undefined;
   private readonly stats: CorrelationStats = {
     running: false,
     tagsCorrelated: 0,
@@ -63,25 +80,26 @@ export class CorrelationService {
     workerRestarts: 0,
   };
 
-  constructor(
-    private readonly settings: LiveSettings,
-    private readonly workerUrl: URL,
-    private readonly publish: (m: Measurement) => void,
-    private readonly logger: Logger,
-    options: Partial<CorrelationOptions> = {},
-  ) {
-    this.options = { ...DEFAULTS, ...options };
+  constructor(private readonly deps: CorrelationDeps) {
+    this.settings = deps.settings;
+    this.workerUrl = deps.workerUrl ?? defaultWorkerUrl();
+    this.logger = deps.logger;
+    this.options = { ...DEFAULTS, ...deps.options };
     this.allocate();
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.stopped = false;
+    this.unsubscribe = this.deps.bus.on("tags", ({ source, chunk }) => {
+      if (source === this.deps.source) this.push(chunk);
+    });
     this.spawn();
     this.timer = setInterval(() => this.flush(), this.options.flushMs);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe?.();
     clearInterval(this.timer);
     clearTimeout(this.restartTimer);
     const worker = this.worker;
@@ -92,6 +110,18 @@ export class CorrelationService {
 
   getStats(): CorrelationStats {
     return { ...this.stats };
+  }
+
+  health(): TelemetryValues {
+    const s = this.stats;
+    return {
+      correlationRunning: s.running,
+      correlationTags: s.tagsCorrelated,
+      correlationBacklogTags: s.backlogTags,
+      correlationMaxBacklogTags: s.maxBacklogTags,
+      correlationDroppedTags: s.droppedTags,
+      correlationPeriods: s.periods,
+    };
   }
 
   /** A chunk from the time-tag stream, in order. */
@@ -172,7 +202,13 @@ export class CorrelationService {
       } else if (reply.type === "buffers") {
         if (this.spare.length < 8 && reply.times.byteLength === this.options.batchTags * 8)
           this.spare.push({ channels: reply.channels, times: reply.times });
-      } else this.publish({ name: reply.name, payload: reply.payload });
+      } else
+        this.deps.bus.emit("measurement", {
+          ts: new Date().toISOString(),
+          name: reply.name,
+          source: this.deps.source,
+          ...reply.payload,
+        });
     });
     worker.on("error", (err) => this.logger.error({ err: err.message }, "correlation worker failed"));
     worker.on("exit", (code) => {
@@ -193,38 +229,29 @@ export function defaultWorkerUrl(): URL {
   return workerUrl("correlation-worker");
 }
 
-/** The live correlator's settings from the bench file; undefined when the bench has no tagger to correlate. */
-export function liveSettingsFrom(
-  config: BenchConfig,
-): { source: string; settings: LiveSettings } | undefined {
-  const { correlation } = config;
-  const resolved = resolveTagger(config.devices, correlation.source);
-  if ("problem" in resolved) return undefined;
-  const { name: source, tagger } = resolved;
-  const detectors = tagger.channels.detectors;
+/** The live correlator's settings from the bench file's correlation slice. */
+export function liveSettingsFrom({ tagger, section: correlation }: CorrelationSlice): LiveSettings {
+  const detectors = tagger.detectors;
   const channel = (detector: string) => ({ detector, channel: detectors[detector]! });
   return {
-    source,
-    settings: {
-      integrationPs: Math.round(correlation.integrationS * 1e12),
-      detectors,
-      ...(tagger.channels.sync !== undefined ? { syncChannel: tagger.channels.sync } : {}),
-      syncDivider: tagger.channels.syncDivider,
-      deadTimePs: Object.fromEntries(Object.entries(correlation.deadTimeNs).map(([d, ns]) => [d, ns * 1000])),
-      ...(correlation.setupEfficiency !== undefined ? { setupEfficiency: correlation.setupEfficiency } : {}),
-      workers: correlation.workers ?? Math.max(1, availableParallelism() - 1),
-      histograms: correlation.histograms.map((h) => ({
-        name: h.name,
-        a: channel(h.a),
-        b: channel(h.b),
-        windowPs: Math.round(h.windowNs * 1000),
-        binPs: h.binPs,
-        periodPs: h.periodPs,
-        ...(h.zeroDelayPs !== undefined ? { zeroDelayPs: h.zeroDelayPs } : {}),
-        ...(h.backgroundCps ? { backgroundCps: [h.backgroundCps[h.a] ?? 0, h.backgroundCps[h.b] ?? 0] } : {}),
-        ...(h.herald ? { herald: h.herald } : {}),
-        ...(h.hom ? { hom: h.hom } : {}),
-      })),
-    },
+    integrationPs: Math.round(correlation.integrationS * 1e12),
+    detectors,
+    ...(tagger.syncChannel !== undefined ? { syncChannel: tagger.syncChannel } : {}),
+    syncDivider: tagger.syncDivider,
+    deadTimePs: Object.fromEntries(Object.entries(correlation.deadTimeNs).map(([d, ns]) => [d, ns * 1000])),
+    ...(correlation.setupEfficiency !== undefined ? { setupEfficiency: correlation.setupEfficiency } : {}),
+    workers: correlation.workers ?? Math.max(1, availableParallelism() - 1),
+    histograms: correlation.histograms.map((h) => ({
+      name: h.name,
+      a: channel(h.a),
+      b: channel(h.b),
+      windowPs: Math.round(h.windowNs * 1000),
+      binPs: h.binPs,
+      periodPs: h.periodPs,
+      ...(h.zeroDelayPs !== undefined ? { zeroDelayPs: h.zeroDelayPs } : {}),
+      ...(h.backgroundCps ? { backgroundCps: [h.backgroundCps[h.a] ?? 0, h.backgroundCps[h.b] ?? 0] } : {}),
+      ...(h.herald ? { herald: h.herald } : {}),
+      ...(h.hom ? { hom: h.hom } : {}),
+    })),
   };
 }

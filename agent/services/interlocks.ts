@@ -19,7 +19,8 @@ import type {
   TelemetryValues,
 } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
-import type { AlarmPayload } from "../mqtt/topics.js";
+import type { EventBus } from "../events.js";
+import type { Service } from "../service.js";
 import type { LatestReadings } from "./latest-readings.js";
 import { describeFault } from "./telemetry.js";
 
@@ -37,8 +38,26 @@ interface RuleState {
   detectorsSafe: boolean;
 }
 
-export class InterlockService implements TelemetrySource {
+export interface InterlockDeps {
+  rules: readonly InterlockRule[];
+  /** The interlock tick; a trip acts within one tick. */
+  periodMs: number;
+  devices: InterlockDevices;
+  latest: LatestReadings;
+  /** Alarms go out here. */
+  bus: EventBus;
+  logger: Logger;
+  now?: () => number;
+}
+
+export class InterlockService implements TelemetrySource, Service {
   readonly name = "interlocks";
+  private readonly devices: InterlockDevices;
+  private readonly latest: LatestReadings;
+  private readonly bus: EventBus;
+  private readonly periodMs: number;
+  private readonly logger: Logger;
+  private readonly now: () => number;
   private readonly rules: RuleState[];
   private timer: NodeJS.Timeout | undefined;
   private unwatch: Array<() => void> = [];
@@ -54,16 +73,14 @@ export class InterlockService implements TelemetrySource {
   /** Actions failing now, with their last error message. */
   private readonly failures = new Map<string, string>();
 
-  constructor(
-    rules: readonly InterlockRule[],
-    private readonly devices: InterlockDevices,
-    private readonly latest: LatestReadings,
-    private readonly publishAlarm: (alarm: AlarmPayload) => void,
-    private readonly periodMs: number,
-    private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.rules = rules.map((rule) => ({
+  constructor(deps: InterlockDeps) {
+    this.devices = deps.devices;
+    this.latest = deps.latest;
+    this.bus = deps.bus;
+    this.periodMs = deps.periodMs;
+    this.logger = deps.logger;
+    this.now = deps.now ?? Date.now;
+    this.rules = deps.rules.map((rule) => ({
       rule,
       tripped: false,
       reasons: [],
@@ -94,7 +111,7 @@ export class InterlockService implements TelemetrySource {
     this.timer = setInterval(() => void this.tick(), this.periodMs);
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
     for (const unwatch of this.unwatch.splice(0)) unwatch();
@@ -181,7 +198,7 @@ export class InterlockService implements TelemetrySource {
       );
     }
     if (tripped !== state.tripped || reasons.join() !== state.reasons.join()) {
-      this.publishAlarm({
+      this.bus.emit("alarm", {
         ts: new Date(this.now()).toISOString(),
         name: `interlock-${rule.name}`,
         active: tripped,

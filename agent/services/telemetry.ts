@@ -5,10 +5,12 @@
  * exponential backoff; the fault is logged once when it starts and once when it clears.
  */
 import { HalError } from "../../hal/errors.js";
-import type { TelemetrySource } from "../../hal/interfaces.js";
+import type { TelemetrySource, TelemetryValues } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import { Backoff } from "../backoff.js";
-import type { DeviceFault, TelemetryPayload } from "../mqtt/topics.js";
+import type { EventBus } from "../events.js";
+import type { DeviceFault } from "../mqtt/topics.js";
+import type { Service } from "../service.js";
 import type { LatestReadings } from "./latest-readings.js";
 
 export interface SampledDevice {
@@ -37,30 +39,43 @@ export function describeFault(err: unknown): DeviceFault {
   return { error: "Error", message: String(err) };
 }
 
-export class TelemetrySampler {
-  private readonly states: DeviceState[];
+export interface SamplerDeps {
+  /** What to sample, asked at start (the devices are built by then). */
+  sources: () => readonly SampledDevice[];
+  settings: SamplerSettings;
+  latest: LatestReadings;
+  /** Readings and faults go out here. */
+  bus: EventBus;
+  logger: Logger;
+  now?: () => number;
+}
+
+export class TelemetrySampler implements Service {
+  readonly name = "telemetry";
+  private states: DeviceState[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly settings: SamplerSettings;
+  private readonly latest: LatestReadings;
+  private readonly logger: Logger;
+  private readonly now: () => number;
 
-  constructor(
-    devices: readonly SampledDevice[],
-    private readonly publish: (payload: TelemetryPayload) => void,
-    private readonly settings: SamplerSettings,
-    private readonly latest: LatestReadings,
-    private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.states = devices.map((device) => ({
+  constructor(private readonly deps: SamplerDeps) {
+    this.settings = { ...deps.settings };
+    this.latest = deps.latest;
+    this.logger = deps.logger;
+    this.now = deps.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    if (this.timer) return;
+    this.states = this.deps.sources().map((device) => ({
       device,
       seq: 0,
       reading: false,
       fault: undefined,
-      backoff: new Backoff(settings.retryInitialMs, settings.retryMaxMs),
+      backoff: new Backoff(this.settings.retryInitialMs, this.settings.retryMaxMs),
     }));
-  }
-
-  start(): void {
-    if (this.timer) return;
     this.tick();
     this.timer = setInterval(() => this.tick(), this.settings.periodMs);
   }
@@ -100,7 +115,7 @@ export class TelemetrySampler {
       state.fault = undefined;
       state.backoff.reset();
       this.latest.set(name, values, at);
-      this.publish({ ...this.header(state, at), state: "ok", values });
+      this.deps.bus.emit("telemetry", { ...this.header(state, at), state: "ok", values });
     } catch (err) {
       const at = this.now();
       const error = describeFault(err);
@@ -126,13 +141,17 @@ export class TelemetrySampler {
   private publishFault(state: DeviceState): void {
     const fault = state.fault!;
     const at = this.now();
-    this.publish({
+    this.deps.bus.emit("telemetry", {
       ...this.header(state, at),
       state: "faulted",
       fault: fault.error,
       faultedSince: fault.since.toISOString(),
       nextRetryInS: Math.max(0, (fault.nextTryAtMs - at) / 1000),
     });
+  }
+
+  health(): TelemetryValues {
+    return { faultedDevices: this.faultedDevices().join(", ") };
   }
 
   /** Devices faulted now, for the status topic and tests. */

@@ -1,14 +1,14 @@
 /**
- * Keeps every time-tag source streaming and hands its chunks to subscribers (the correlator,
- * the raw-tag recorder). A source that fails to start, or goes silent — no frame, not even a
+ * Keeps every time-tag source streaming and emits its chunks on the bus as `tags` events (the
+ * correlator, the raw-tag recorder and the count-rate aligner subscribe there). A source that fails to start, or goes silent — no frame, not even a
  * heartbeat, for `silenceS` — is restarted with exponential backoff.
  */
-import type { TimeTagChunk, TimeTagSource } from "../../hal/interfaces.js";
+import type { TelemetryValues, TimeTagSource } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import { Backoff } from "../backoff.js";
+import type { EventBus } from "../events.js";
+import type { Service } from "../service.js";
 import { describeFault } from "./telemetry.js";
-
-export type ChunkListener = (source: string, chunk: TimeTagChunk) => void;
 
 interface SourceState {
   name: string;
@@ -19,30 +19,30 @@ interface SourceState {
   tags: number;
 }
 
-export class TimeTagStreams {
-  private readonly states: SourceState[];
-  private readonly listeners = new Set<ChunkListener>();
+export interface TimeTagStreamDeps {
+  /** The tagger devices, read at start (they are built by then). */
+  sources: ReadonlyMap<string, TimeTagSource>;
+  bus: EventBus;
+  logger: Logger;
+  settings?: { checkEveryMs: number; silenceS: number; retryInitialMs: number; retryMaxMs: number };
+}
+
+export class TimeTagStreams implements Service {
+  readonly name = "time-tags";
+  private states: SourceState[] = [];
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
+  private readonly logger: Logger;
+  private readonly settings: NonNullable<TimeTagStreamDeps["settings"]>;
 
-  constructor(
-    sources: ReadonlyMap<string, TimeTagSource>,
-    private readonly logger: Logger,
-    private readonly settings = { checkEveryMs: 1000, silenceS: 3, retryInitialMs: 1000, retryMaxMs: 30_000 },
-  ) {
-    this.states = [...sources].map(([name, source]) => ({
-      name,
-      source,
-      running: false,
-      backoff: new Backoff(settings.retryInitialMs, settings.retryMaxMs),
-      nextTryAtMs: 0,
-      tags: 0,
-    }));
-  }
-
-  subscribe(listener: ChunkListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  constructor(private readonly deps: TimeTagStreamDeps) {
+    this.logger = deps.logger;
+    this.settings = deps.settings ?? {
+      checkEveryMs: 1000,
+      silenceS: 3,
+      retryInitialMs: 1000,
+      retryMaxMs: 30_000,
+    };
   }
 
   /** Tags received per source since the agent started. */
@@ -50,7 +50,19 @@ export class TimeTagStreams {
     return Object.fromEntries(this.states.map((s) => [s.name, s.tags]));
   }
 
+  health(): TelemetryValues {
+    return { tagsReceived: this.states.reduce((sum, s) => sum + s.tags, 0) };
+  }
+
   async start(): Promise<void> {
+    this.states = [...this.deps.sources].map(([name, source]) => ({
+      name,
+      source,
+      running: false,
+      backoff: new Backoff(this.settings.retryInitialMs, this.settings.retryMaxMs),
+      nextTryAtMs: 0,
+      tags: 0,
+    }));
     await this.check();
     this.timer = setInterval(() => void this.check(), this.settings.checkEveryMs);
   }
@@ -85,7 +97,7 @@ export class TimeTagStreams {
     try {
       await s.source.start((chunk) => {
         s.tags += chunk.channels.length;
-        for (const listener of this.listeners) listener(s.name, chunk);
+        this.deps.bus.emit("tags", { source: s.name, chunk });
       });
       s.running = true;
       s.backoff.reset();

@@ -6,7 +6,6 @@
  * would read the wrong input.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { ads1115FullScaleV } from "../../config/devices.js";
 import { DeviceTimeout, ProtocolError } from "../errors.js";
 import type { I2cBus, PowerMonitor, TelemetryValues } from "../interfaces.js";
 
@@ -22,6 +21,8 @@ const COMP_DISABLED = 0b11;
 export const ADS1115_CONVERSION_MS = 8;
 const MAX_POLLS = 5;
 
+/** Full-scale ranges (datasheet SBAS444, table 3), volts: the PGA setting is the index. */
+export const ads1115FullScaleV = [6.144, 4.096, 2.048, 1.024, 0.512, 0.256] as const;
 export type Ads1115FullScale = (typeof ads1115FullScaleV)[number];
 
 export function ads1115Config(input: number, fullScaleV: number): number {

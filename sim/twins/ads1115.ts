@@ -3,7 +3,7 @@
  * once (the driver still waits the conversion time), reading register 0 gives the result as the
  * chip does: 16-bit two's complement, big-endian, clipped at ±full scale.
  */
-import { ads1115FullScaleV } from "../../config/devices.js";
+import { ads1115FullScaleV } from "../../hal/devices/ads1115.js";
 import type { I2cTarget } from "./i2c.js";
 
 export class Ads1115Twin implements I2cTarget {

@@ -6,7 +6,8 @@
 import { pathToFileURL } from "node:url";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { type Measurement, twoDetectorSettings } from "../../agent/correlation/live-engine.js";
+import { twoDetectorSettings } from "../../agent/correlation/live-engine.js";
+import { EventBus, type MeasurementEvent } from "../../agent/events.js";
 import { CorrelationService } from "../../agent/services/correlation.js";
 import { InterlockService } from "../../agent/services/interlocks.js";
 import { LatestReadings } from "../../agent/services/latest-readings.js";
@@ -30,14 +31,21 @@ async function underLoad(workers: number) {
     ...twoDetectorSettings(0.1e12, { windowPs: 500_000, binPs: 1000, periodPs: "cw" }),
     workers,
   };
-  const measurements: Measurement[] = [];
-  const service = new CorrelationService(settings, WORKER, (m) => measurements.push(m), logger, {
-    maxBacklogTags: 1e9,
+  const measurements: MeasurementEvent[] = [];
+  const bus = new EventBus(logger);
+  bus.on("measurement", (m) => measurements.push(m));
+  const service = new CorrelationService({
+    settings,
+    source: "tagger",
+    bus,
+    logger,
+    workerUrl: WORKER,
+    options: { maxBacklogTags: 1e9 },
   });
   const laser = { setInterlockPermit: async () => {}, setEmission: async () => {} } as unknown as Laser;
-  const interlocks = new InterlockService(
-    [{ name: "door", inputs: ["door"], temperatures: [], safe: { lasers: ["laser"], detectors: [] } }],
-    {
+  const interlocks = new InterlockService({
+    rules: [{ name: "door", inputs: ["door"], temperatures: [], safe: { lasers: ["laser"], detectors: [] } }],
+    devices: {
       inputs: new Map([
         [
           "door",
@@ -52,13 +60,13 @@ async function underLoad(workers: number) {
       lasers: new Map([["laser", laser]]),
       detectors: new Map(),
     },
-    new LatestReadings(),
-    () => {},
-    TICK_MS,
+    latest: new LatestReadings(),
+    bus,
+    periodMs: TICK_MS,
     logger,
-  );
+  });
   await interlocks.start();
-  service.start();
+  await service.start();
   const replays = 20;
   const chunk = 8192;
   for (let r = 0; r < replays; r++) {
@@ -82,7 +90,7 @@ async function underLoad(workers: number) {
   }
   const stats = service.getStats();
   const tick = await interlocks.readTelemetry();
-  interlocks.stop();
+  await interlocks.stop();
   await service.stop();
   return { stats, tick, measurements, total, owed };
 }
@@ -102,7 +110,7 @@ function expectAllCorrelated({
   expect(tick.ticks as number).toBeGreaterThan(10);
   // Each replay's 0.1 s is one period apart from the next: 19 whole periods closed.
   expect(measurements.filter((m) => m.name === "hbt").length).toBeGreaterThanOrEqual(18);
-  const first = measurements.find((m) => m.name === "hbt")!.payload;
+  const first = measurements.find((m) => m.name === "hbt")!;
   // Uncorrelated streams: g2(0) is 1 within its error.
   const g2 = first.g2 as { g2Zero: number; g2ZeroError: number };
   expect(Math.abs(g2.g2Zero - 1)).toBeLessThan(4 * g2.g2ZeroError);

@@ -2,6 +2,7 @@ import pino from "pino";
 import sinon from "sinon";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Backoff } from "../../../agent/backoff.js";
+import { EventBus } from "../../../agent/events.js";
 import type { TelemetryPayload } from "../../../agent/mqtt/topics.js";
 import { InterlockService } from "../../../agent/services/interlocks.js";
 import { LatestReadings } from "../../../agent/services/latest-readings.js";
@@ -41,18 +42,20 @@ describe("TelemetrySampler", () => {
     flaky.rejects(new DeviceTimeout("no reply within 500 ms", { device: "cryostat", command: "KRDG? A" }));
     const steady = sinon.stub().resolves({ powerMw: 1 });
     const latest = new LatestReadings();
-    const sampler = new TelemetrySampler(
-      [
+    const bus = new EventBus(logger);
+    bus.on("telemetry", (p) => published.push(p));
+    const sampler = new TelemetrySampler({
+      sources: () => [
         { name: "cryostat", type: "lakeshore336", source: { name: "cryostat", readTelemetry: flaky } },
         { name: "laser", type: "obis-laser", source: { name: "laser", readTelemetry: steady } },
       ],
-      (p) => published.push(p),
-      { periodMs: 1000, retryInitialMs: 2000, retryMaxMs: 8000 },
+      settings: { periodMs: 1000, retryInitialMs: 2000, retryMaxMs: 8000 },
       latest,
+      bus,
       logger,
-      () => Date.now(),
-    );
-    sampler.start();
+      now: () => Date.now(),
+    });
+    await sampler.start();
     await clock.tickAsync(10_500);
     await sampler.stop();
     const cryostat = published.filter((p) => p.device === "cryostat");
@@ -100,8 +103,10 @@ describe("InterlockService", () => {
     };
     const latest = new LatestReadings();
     const alarms: Array<{ name: string; active: boolean; message: string }> = [];
-    const service = new InterlockService(
-      [
+    const bus = new EventBus(logger);
+    bus.on("alarm", (a) => alarms.push(a));
+    const service = new InterlockService({
+      rules: [
         { name: "door", inputs: ["door"], temperatures: [], safe: { lasers: ["laser"], detectors: [] } },
         {
           name: "cryostat",
@@ -110,17 +115,17 @@ describe("InterlockService", () => {
           safe: { lasers: [], detectors: ["detectorA"] },
         },
       ],
-      {
+      devices: {
         inputs: new Map([["door", door]]),
         lasers: new Map([["laser", laser]]),
         detectors: new Map([["detectorA", detector]]),
       },
       latest,
-      (a) => alarms.push(a),
-      50,
+      bus,
+      periodMs: 50,
       logger,
-      () => Date.now(),
-    );
+      now: () => Date.now(),
+    });
     return { service, laser, detector, latest, alarms, openDoor: () => (doorOpen = true) };
   };
 
@@ -135,7 +140,7 @@ describe("InterlockService", () => {
     expect(laser.setInterlockPermit.lastCall.args).toEqual([false]);
     expect(laser.setEmission.firstCall.args).toEqual([false, { priority: "urgent" }]);
     expect(alarms.at(-1)).toMatchObject({ name: "interlock-door", active: true, message: "door tripped" });
-    service.stop();
+    await service.stop();
   });
 
   it("makes the detectors safe when the stage is above its limit, or when its temperature is unknown too long", async () => {
@@ -144,7 +149,7 @@ describe("InterlockService", () => {
     await hot.service.start();
     expect(hot.detector.makeSafe.callCount).toBe(1);
     expect(hot.alarms.at(-1)?.message).toBe("cryostat.detectorStage at 3.400 K > 3.2 K");
-    hot.service.stop();
+    await hot.service.stop();
 
     const silent = rig();
     await silent.service.start(); // no reading yet: within the 10 s grace
@@ -152,7 +157,7 @@ describe("InterlockService", () => {
     await clock.tickAsync(10_100);
     expect(silent.detector.makeSafe.callCount).toBe(1);
     expect(silent.alarms.at(-1)?.message).toMatch(/^cryostat\.detectorStage unknown for 10\.\d s$/);
-    silent.service.stop();
+    await silent.service.stop();
   });
 
   it("logs a wedged permit line once, not on every tick, and re-asserts a held line every tick", async () => {
@@ -174,18 +179,24 @@ describe("InterlockService", () => {
       warn: sinon.spy(),
       debug: sinon.spy(),
     } as unknown as typeof logger;
-    const service = new InterlockService(
-      [{ name: "door", inputs: ["door"], temperatures: [], safe: { lasers: ["laser"], detectors: [] } }],
-      { inputs: new Map([["door", door]]), lasers: new Map([["laser", laser]]), detectors: new Map() },
-      new LatestReadings(),
-      () => {},
-      50,
-      quietLogger,
-      () => Date.now(),
-    );
+    const service = new InterlockService({
+      rules: [
+        { name: "door", inputs: ["door"], temperatures: [], safe: { lasers: ["laser"], detectors: [] } },
+      ],
+      devices: {
+        inputs: new Map([["door", door]]),
+        lasers: new Map([["laser", laser]]),
+        detectors: new Map(),
+      },
+      latest: new LatestReadings(),
+      bus: new EventBus(quietLogger),
+      periodMs: 50,
+      logger: quietLogger,
+      now: () => Date.now(),
+    });
     await service.start();
     await clock.tickAsync(1000);
-    service.stop();
+    await service.stop();
     expect(laser.setInterlockPermit.callCount).toBe(21); // start + 20 ticks, every one trying to hold it low
     const lineErrors = error.getCalls().filter((c) => String(c.args[1]).includes("interlock line"));
     expect(lineErrors).toHaveLength(1);

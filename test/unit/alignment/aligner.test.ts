@@ -5,7 +5,7 @@
  */
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { buildAligner } from "../../../agent/alignment/setup.js";
+import { alignerConfigOf, buildAligner } from "../../../agent/alignment/setup.js";
 import type { Axis } from "../../../hal/interfaces.js";
 import { alignmentScenario } from "../../../sim/alignment-rig.js";
 
@@ -41,7 +41,7 @@ function setup(options: {
       await io.driver.moveToUm(axis, um);
     },
   };
-  const { aligner, stage } = buildAligner(config, { ...io, driver }, logger);
+  const { aligner, stage } = buildAligner(alignerConfigOf(config), { ...io, driver }, logger);
   /** Distance of the stage's real position from the coupling peak, µm (x, y). */
   const missUm = () => {
     const at = rig.bench.stagePositionUm();

@@ -5,9 +5,10 @@
 import pino from "pino";
 import sinon from "sinon";
 import { describe, expect, it } from "vitest";
+import { EventBus } from "../../../agent/events.js";
 import type { AlarmPayload } from "../../../agent/mqtt/topics.js";
 import { AlignmentService } from "../../../agent/services/alignment.js";
-import type { Actuator } from "../../../hal/interfaces.js";
+import type { Actuator, PowerMonitor } from "../../../hal/interfaces.js";
 import { simConfig } from "../../helpers/bench-config.js";
 
 describe("AlignmentService", () => {
@@ -18,18 +19,21 @@ describe("AlignmentService", () => {
       moveToUm: sinon.stub().resolves(),
     } as unknown as Actuator & { moveToUm: sinon.SinonStub };
     const alarms: AlarmPayload[] = [];
-    const service = new AlignmentService(
-      simConfig(),
-      {
-        actuator,
-        signal: { unit: "mW", sample: async () => ({ value: 0.1, sigma: 1e-4 }) },
-        blocked: () => undefined,
-        publishState: () => {},
-        publishAlarm: (a) => alarms.push(a),
-      },
-      pino({ level: "silent" }),
-    );
-    service.start();
+    const logger = pino({ level: "silent" });
+    const bus = new EventBus(logger);
+    bus.on("alarm", (a) => alarms.push(a));
+    const config = simConfig({ "alignment.enabled": true });
+    const monitor = { readInputV: async () => 0.1 } as unknown as PowerMonitor;
+    const service = new AlignmentService({
+      slice: config.slices.alignment!,
+      actuators: new Map([[config.alignment.stage, actuator]]),
+      powerMonitors: new Map([[(config.alignment.signal as { device: string }).device, monitor]]),
+      bus,
+      trippedRules: () => [],
+      faultedDevices: () => [],
+      logger,
+    });
+    await service.start();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(alarms).toEqual([
       expect.objectContaining({

@@ -1,0 +1,91 @@
+/**
+ * The agent's typed event bus: services emit what they learn (a telemetry reading, a measurement,
+ * an alarm, a tag chunk), and whoever needs it subscribes — the MQTT publisher is one subscriber,
+ * and later ones (Sparkplug, metrics, a web view) are others; no service knows who listens.
+ *
+ * Delivery is synchronous and in order. A listener that throws is logged and counted and the
+ * others still run: an emitter (the interlock tick) never fails because a subscriber did.
+ */
+import type { TelemetryValues, TimeTagChunk } from "../hal/interfaces.js";
+import type { Logger } from "../hal/logger.js";
+import type { AlignmentState } from "./alignment/types.js";
+import type { AlarmPayload, StatusPayload, TelemetryPayload } from "./mqtt/topics.js";
+
+export interface MeasurementEvent {
+  ts: string;
+  /** `rates`, or a histogram's name. */
+  name: string;
+  /** The tagger it was measured on. */
+  source: string;
+  [field: string]: unknown;
+}
+
+export type AlignmentEvent = { ts: string } & AlignmentState;
+
+/** One request to the control plane and what became of it (never a secret). */
+export interface AuditEvent {
+  ts: string;
+  verb: string;
+  transaction: string | undefined;
+  /** Who asked: the transport and, where the broker tells, the client. */
+  via: string;
+  status: "ok" | "error";
+  code?: string;
+  message?: string;
+  /** The request's data, secrets redacted. */
+  request?: unknown;
+}
+
+/** The effective configuration, as the retained `config` topic carries it. */
+export interface ConfigEvent {
+  ts: string;
+  version: number;
+  hash: string;
+  config: unknown;
+}
+
+export interface AgentEvents {
+  telemetry: TelemetryPayload;
+  measurement: MeasurementEvent;
+  alarm: AlarmPayload;
+  alignment: AlignmentEvent;
+  /** Time tags as they arrive, by source (a tagger device). */
+  tags: { source: string; chunk: TimeTagChunk };
+  status: StatusPayload;
+  audit: AuditEvent;
+  config: ConfigEvent;
+}
+
+export type EventName = keyof AgentEvents;
+type Listener<E extends EventName> = (event: AgentEvents[E]) => void;
+
+export class EventBus {
+  private readonly listeners = new Map<EventName, Set<Listener<never>>>();
+  private listenerErrors = 0;
+
+  constructor(private readonly logger: Logger) {}
+
+  on<E extends EventName>(name: E, listener: Listener<E>): () => void {
+    const set = this.listeners.get(name) ?? new Set<Listener<never>>();
+    this.listeners.set(name, set);
+    set.add(listener as Listener<never>);
+    return () => set.delete(listener as Listener<never>);
+  }
+
+  emit<E extends EventName>(name: E, event: AgentEvents[E]): void {
+    const set = this.listeners.get(name) as Set<Listener<E>> | undefined;
+    if (!set) return;
+    for (const listener of set) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.listenerErrors++;
+        this.logger.error({ event: name, err: (err as Error).message }, "an event listener failed");
+      }
+    }
+  }
+
+  health(): TelemetryValues {
+    return { eventListenerErrors: this.listenerErrors };
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The agent's MQTT side as a service: one subscriber of the event bus that puts each event on
+ * its topic (./topics.ts), the retained online/offline status (offline is the will), and the
+ * connection the control plane subscribes through. Starting only begins connecting — nothing
+ * waits for the broker, so the bench is made safe first whatever the network does; messages
+ * wait in the outbox until the connection is up. It stops after the bench is safe (it starts
+ * before the devices), publishing `offline` last.
+ */
+import type { MqttConfig } from "../../config/schema.js";
+import type { TelemetryValues } from "../../hal/interfaces.js";
+import type { Logger } from "../../hal/logger.js";
+import type { EventBus } from "../events.js";
+import type { Service } from "../service.js";
+import { AGENT_VERSION } from "../version.js";
+import { type MessageHandler, MqttPublisher, type OutgoingMessage } from "./publisher.js";
+import { type StatusPayload, Topics } from "./topics.js";
+
+export interface MqttServiceDeps {
+  settings: MqttConfig;
+  benchId: string;
+  /** The broker's URL (the embedded broker's is known only once it listens). */
+  brokerUrl: () => string;
+  bus: EventBus;
+  /** The bus back ends in use, for the online status ("sim", "hardware"). */
+  backend: () => string;
+  logger: Logger;
+}
+
+export class MqttService implements Service {
+  readonly name = "mqtt";
+  readonly topics: Topics;
+  private publisher: MqttPublisher | undefined;
+  private readonly unsubscribe: Array<() => void> = [];
+  private stopReason = "shutdown";
+
+  constructor(private readonly deps: MqttServiceDeps) {
+    this.topics = new Topics(deps.settings.baseTopic, deps.benchId);
+  }
+
+  get url(): string {
+    return this.deps.brokerUrl();
+  }
+
+  async start(): Promise<void> {
+    const { settings, bus, logger } = this.deps;
+    const publisher = new MqttPublisher(
+      {
+        url: this.url,
+        clientId: settings.clientId ?? `photon-bench-${this.deps.benchId}`,
+        username: settings.username,
+        password: settings.password,
+        protocolVersion: settings.protocolVersion,
+        keepaliveS: settings.keepaliveS,
+        reconnect: settings.reconnect,
+        outboxLimit: settings.outboxLimit,
+        will: this.status("offline", "connection lost"),
+        birth: () => [this.status("online")],
+      },
+      logger,
+    );
+    this.publisher = publisher;
+    const t = this.topics;
+    const on = bus.on.bind(bus);
+    this.unsubscribe.push(
+      on("telemetry", (p) => publisher.publish(t.telemetry(p.device), p)),
+      on("measurement", (m) => publisher.publish(t.measurement(m.name), m)),
+      on("alarm", (a) => publisher.publish(t.alarm(a.name), a, { retain: true })),
+      on("alignment", (a) => publisher.publish(t.alignment(), a)),
+      on("audit", (a) => publisher.publish(t.event("audit"), a)),
+      on("config", (c) => publisher.publish(t.config(), c, { retain: true })),
+    );
+    void publisher.start(0);
+  }
+
+  /** Why the agent goes offline, for the last status it publishes. */
+  setStopReason(reason: string): void {
+    this.stopReason = reason;
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.unsubscribe.splice(0)) off();
+    await this.publisher?.stop(this.status("offline", this.stopReason));
+  }
+
+  /** Subscribes through the agent's connection (again after each reconnect). */
+  subscribe(filter: string, handler: MessageHandler): void {
+    this.publisher?.subscribe(filter, handler);
+  }
+
+  /** Publishes one message (a response), through the outbox when the broker is away. */
+  send(message: OutgoingMessage): void {
+    this.publisher?.send(message);
+  }
+
+  get connected(): boolean {
+    return this.publisher?.connected ?? false;
+  }
+
+  health(): TelemetryValues {
+    const s = this.publisher?.getStats();
+    return s ? { mqttConnects: s.connects, mqttQueued: s.queued, mqttDropped: s.dropped } : {};
+  }
+
+  private status(state: StatusPayload["state"], reason?: string): OutgoingMessage {
+    return {
+      topic: this.topics.status(),
+      retain: true,
+      payload: JSON.stringify({
+        state,
+        benchId: this.deps.benchId,
+        ts: new Date().toISOString(),
+        ...(reason ? { reason } : {}),
+        ...(state === "online"
+          ? { version: AGENT_VERSION, pid: process.pid, backend: this.deps.backend() }
+          : {}),
+      } satisfies StatusPayload),
+    };
+  }
+}
