@@ -20,7 +20,7 @@ build: dist/.built
 
 ## make run — the agent on the simulated bench with the embedded broker (ARGS="--broker mqtt://host:port" to use another).
 run: build
-	node dist/agent/cli.js run --config $(CONFIG) $(ARGS)
+	node dist/agent/cli.js run --config $(CONFIG) --state-dir state $(ARGS)
 
 ## make test — the whole suite; also writes test-results/vitest.json for CI.
 test: build

@@ -13,6 +13,9 @@ import type { Backend } from "../config/common.js";
 import type { BenchConfig } from "../config/schema.js";
 import type { BusProvider, TelemetryValues } from "../hal/interfaces.js";
 import type { Logger } from "../hal/logger.js";
+import { ConfigStore, loadStartingConfig } from "./control/config-store.js";
+import { ControlService } from "./control/control-service.js";
+import { limitsOf, type SafetyLimits } from "./control/limits.js";
 import type { BenchDevices } from "./devices.js";
 import { EventBus } from "./events.js";
 import { EmbeddedBrokerService } from "./mqtt/broker.js";
@@ -39,10 +42,19 @@ export interface AgentOptions {
   providers?: Partial<Record<Backend, BusProvider>>;
   /** The correlation worker script (default: the built one beside this module). */
   correlationWorker?: URL;
+  /** Accepted configuration versions and the audit log live here (`--state-dir`). */
+  stateDir: string;
+  /** The local file's document, which pushed versions are overlays on (default: `config` itself). */
+  baseDocument?: Record<string, unknown>;
+  /** The local safety limits a push may not loosen (default: `config`'s own). */
+  limits?: SafetyLimits;
 }
 
 export interface RunningAgent {
   brokerUrl: string;
+  /** The configuration it started with (a push may have changed it since: `control`). */
+  config: BenchConfig;
+  control: ControlService;
   topics: Topics;
   devices: BenchDevices;
   bus: EventBus;
@@ -66,10 +78,15 @@ async function openProvider(kind: Backend, config: BenchConfig, options: AgentOp
   return createHardwareProvider(config.gpio, logger);
 }
 
-export async function startAgent(config: BenchConfig, options: AgentOptions): Promise<RunningAgent> {
-  const { logger } = options;
+export async function startAgent(baseConfig: BenchConfig, options: AgentOptions): Promise<RunningAgent> {
+  const { logger, stateDir } = options;
   const log = (module: string) => logger.child({ module });
   const bus = new EventBus(log("events"));
+  const { slices: _derived, ...plainBase } = baseConfig;
+  const starting = await loadStartingConfig(stateDir, options.baseDocument ?? plainBase, baseConfig);
+  const config = starting.config;
+  if (starting.version > 0)
+    logger.info({ version: starting.version }, "applying the last accepted configuration");
   const { slices } = config;
 
   const broker =
@@ -137,9 +154,38 @@ export async function startAgent(config: BenchConfig, options: AgentOptions): Pr
       logger: log("alignment"),
     });
 
+  const store = new ConfigStore({
+    stateDir,
+    starting,
+    limits: options.limits ?? limitsOf(baseConfig),
+    services: () => services,
+    bus,
+    logger: log("config"),
+  });
+  const control = new ControlService({
+    mqtt,
+    bus,
+    settings: () => store.current.control,
+    stateDir,
+    context: {
+      benchId: config.benchId,
+      version: AGENT_VERSION,
+      startedAtMs: startedAt,
+      devices,
+      deviceConfigs: () => config.devices,
+      safety: () => store.current.safety,
+      interlocks,
+      alignment: alignment || undefined,
+      recording: recording || undefined,
+      config: store,
+    },
+    logger: log("control"),
+  });
+
   const services: Service[] = [
     ...(broker ? [broker] : []),
     mqtt,
+    store,
     ...(recording ? [recording] : []),
     bench,
     interlocks,
@@ -147,6 +193,7 @@ export async function startAgent(config: BenchConfig, options: AgentOptions): Pr
     ...(correlation ? [correlation] : []),
     streams,
     ...(alignment ? [alignment] : []),
+    control,
   ];
   const agentHealth = (): TelemetryValues =>
     Object.assign(
@@ -170,5 +217,5 @@ export async function startAgent(config: BenchConfig, options: AgentOptions): Pr
       logger.info({ reason }, "stopped: lasers off, detector bias off, stages holding, offline published");
     })());
 
-  return { brokerUrl: brokerUrl(), topics: mqtt.topics, devices, bus, stop };
+  return { brokerUrl: brokerUrl(), config, control, topics: mqtt.topics, devices, bus, stop };
 }

@@ -1,7 +1,7 @@
 /**
  * photon-bench run | check-config: the agent itself (loaded by cli.ts only for these commands).
  *
- *   photon-bench run [--config FILE] [--broker URL] [--log-level LEVEL] [--sim-speed X]
+ *   photon-bench run [--config FILE] [--limits FILE] [--state-dir DIR] [--broker URL] [--log-level LEVEL] [--sim-speed X]
  *   photon-bench check-config [--config FILE]
  *
  * Exit status: 0 done (SIGTERM/SIGINT is a normal stop), 1 the agent could not run,
@@ -20,6 +20,9 @@ import { USAGE } from "./usage.js";
 
 class UsageError extends Error {}
 
+/** Accepted configuration versions and the audit log (systemd's StateDirectory). */
+const DEFAULT_STATE_DIR = "/var/lib/photon-bench";
+
 function fail(status: number, lines: string[]): never {
   for (const line of lines) process.stderr.write(`photon-bench: ${line}\n`);
   process.exit(status);
@@ -36,6 +39,8 @@ function parse(argv: string[]) {
         broker: { type: "string" },
         "log-level": { type: "string" },
         "sim-speed": { type: "string" },
+        "state-dir": { type: "string" },
+        limits: { type: "string" },
         version: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -63,11 +68,13 @@ async function main(argv: string[]): Promise<void> {
   if (file === undefined)
     throw new UsageError(`no configuration: pass --config FILE or create ${DEFAULT_CONFIG_PATH}`);
 
-  const { config, envApplied } = loadConfig({
+  const { config, document, envApplied } = loadConfig({
     file,
+    ...(values.limits !== undefined ? { limitsFile: values.limits } : {}),
     env: process.env,
     overrides: { "mqtt.broker": values.broker, logLevel },
   });
+  const stateDir = values["state-dir"] ?? DEFAULT_STATE_DIR;
   if (command === "check-config") {
     process.stdout.write(
       `${file}: valid (bench ${config.benchId}, ${Object.keys(config.devices).length} devices)\n`,
@@ -83,7 +90,7 @@ async function main(argv: string[]): Promise<void> {
   logger.info({ config: file, envApplied, version: AGENT_VERSION }, "photon-bench starting");
   let agent: Awaited<ReturnType<typeof startAgent>>;
   try {
-    agent = await startAgent(config, { logger, simSpeed });
+    agent = await startAgent(config, { logger, simSpeed, stateDir, baseDocument: document });
   } catch (err) {
     if (err instanceof PortInUseError)
       fail(1, [

@@ -54,18 +54,26 @@ export async function startInOrder(services: readonly Service[], logger: Logger)
 
 /** Stops services in reverse order, each within its time limit; a failure is logged and the rest go on. */
 export async function stopInReverse(services: readonly Service[], logger: Logger): Promise<void> {
-  for (const service of [...services].reverse()) {
-    const limitMs = service.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        logger.error({ step: service.name }, `shutdown: ${service.name} did not stop within ${limitMs} ms`);
-        resolve();
-      }, limitMs);
-    });
-    await Promise.race([service.stop(), timeout]).catch((err: unknown) =>
-      logger.error({ step: service.name, err: (err as Error).message }, `shutdown: ${service.name} failed`),
-    );
-    clearTimeout(timer);
-  }
+  for (const service of [...services].reverse())
+    await withinLimit(service.name, () => service.stop(), logger, service.stopTimeoutMs);
+}
+
+/** Runs one shutdown step; after `limitMs` (or on failure) it logs and lets the shutdown go on. */
+export async function withinLimit(
+  step: string,
+  work: () => Promise<void>,
+  logger: Logger,
+  limitMs = DEFAULT_STOP_TIMEOUT_MS,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      logger.error({ step }, `shutdown: ${step} did not finish within ${limitMs} ms`);
+      resolve();
+    }, limitMs);
+  });
+  await Promise.race([work(), timeout]).catch((err: unknown) =>
+    logger.error({ step, err: (err as Error).message }, `shutdown: ${step} failed`),
+  );
+  clearTimeout(timer);
 }

@@ -122,12 +122,16 @@ const typeName = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "arra
 export interface LoadOptions {
   /** YAML file; undefined means schema defaults only (then benchId must come from env or overrides). */
   file?: string;
+  /** A local limits file (`safety`, `interlocks`, `loops.interlocks`): it overrides those sections of `file`. */
+  limitsFile?: string;
   env?: NodeJS.ProcessEnv;
   overrides?: Record<string, unknown>;
 }
 
 export interface LoadedConfig {
   config: BenchConfig;
+  /** The document as given (file + environment + overrides), before defaults: what pushes patch. */
+  document: Record<string, unknown>;
   source: string;
   envApplied: string[];
 }
@@ -146,11 +150,42 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     }
     tree = parseYaml(text, source);
   }
+  if (options.limitsFile !== undefined) tree = withLimits(tree, options.limitsFile);
   const { tree: withEnv, applied } = applyEnv(tree, options.env ?? {});
   const merged = applyOverrides(withEnv, options.overrides ?? {});
   const parsed = benchConfigSchema.safeParse(merged, { reportInput: true });
   if (!parsed.success) throw new ConfigError(source, formatIssues(parsed.error.issues));
-  return { config: parsed.data, source, envApplied: applied };
+  return { config: parsed.data, document: merged, source, envApplied: applied };
+}
+
+const LIMIT_SECTIONS = ["safety", "interlocks", "loops"];
+
+/** The limits file's sections over the bench file's (only `safety`, `interlocks` and `loops.interlocks`). */
+function withLimits(tree: Tree, file: string): Tree {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(file, [
+      `(file): cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    ]);
+  }
+  const limits = parseYaml(text, file);
+  const stray = Object.keys(limits).filter((k) => !LIMIT_SECTIONS.includes(k));
+  const strayLoops = isTree(limits.loops) ? Object.keys(limits.loops).filter((k) => k !== "interlocks") : [];
+  if (stray.length + strayLoops.length > 0)
+    throw new ConfigError(file, [
+      ...stray.map(
+        (k) => `${k}: not a limits section (a limits file holds safety, interlocks, loops.interlocks)`,
+      ),
+      ...strayLoops.map((k) => `loops.${k}: not a limit (only loops.interlocks)`),
+    ]);
+  const out = structuredClone(tree);
+  if (limits.safety !== undefined) out.safety = limits.safety;
+  if (limits.interlocks !== undefined) out.interlocks = limits.interlocks;
+  if (isTree(limits.loops))
+    out.loops = { ...(isTree(out.loops) ? out.loops : {}), interlocks: limits.loops.interlocks };
+  return out;
 }
 
 /** Secrets redacted, for logs and the retained `config` topic. */

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { alignmentSchema } from "./alignment.js";
 import { backendSchema, topicSafeName } from "./common.js";
+import { controlSchema } from "./control.js";
 import { correlationSchema, recordingSchema } from "./correlation.js";
 import { axisNames, type DeviceConfig, deviceSchema } from "./devices.js";
 import { simSchema } from "./sim.js";
@@ -72,6 +73,9 @@ export const safetySchema = z
   .strictObject({
     laserMaxPowerMw: z.number().positive().default(10),
     detectorMaxBiasUa: z.number().positive().default(11),
+    /** Set-points a temperature controller may be given, K. */
+    setpointMinK: z.number().min(0).default(1.5),
+    setpointMaxK: z.number().positive().default(300),
     /** Soft limits per actuator device and axis, µm; moves outside are refused. */
     actuatorLimitsUm: z.record(z.string(), z.partialRecord(z.enum(axisNames), limitsUm)).default({}),
   })
@@ -121,6 +125,7 @@ export const benchConfigSchema = z
     correlation: correlationSchema,
     recording: recordingSchema,
     alignment: alignmentSchema,
+    control: controlSchema,
     sim: simSchema,
   })
   .transform((config, ctx) => {

@@ -70,6 +70,7 @@ export class Aligner {
   private last: SignalSample = { value: 0, sigma: 0 };
   /** On the peak (after a peak fit), until a loss: `run()` then goes straight on tracking. */
   private locked = false;
+  private searchFirst = false;
   /** Consecutive tracking cycles below the loss level (kept across run() calls). */
   private lostCycles = 0;
   samples = 0;
@@ -109,6 +110,12 @@ export class Aligner {
     this.stopRequested = true;
   }
 
+  /** Forgets the peak: the next run() starts with a search over the region, or a peak fit from here. */
+  restartFrom(mode: "search" | "peak"): void {
+    this.locked = false;
+    this.searchFirst = mode === "search";
+  }
+
   /**
    * First light to tracking, recovering from knocks, until `untilS` (clock time) or stop(). Motion
    * refused by the safety gate (interlock) pauses everything; it resumes when motion is allowed.
@@ -117,6 +124,10 @@ export class Aligner {
     this.stopRequested = false;
     while (!this.stopRequested && this.clock.nowS() < untilS) {
       try {
+        if (this.searchFirst) {
+          this.searchFirst = false;
+          if (!(await this.search())) return this.finish("nothing found in the search region");
+        }
         if (!this.locked && !(await this.peak()))
           return this.finish("the peak was not found in the search region");
         const outcome = await this.track(untilS);

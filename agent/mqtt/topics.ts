@@ -45,6 +45,8 @@ export interface AlarmPayload {
   severity: "critical" | "warning";
   message: string;
   since?: string;
+  /** Set by `alarm/ack` while the alarm stays active. */
+  acknowledged?: { by: string; ts: string };
 }
 
 export class Topics {

@@ -106,6 +106,10 @@ export class AlignmentService implements Service {
   private readonly alarms = new Map<string, AlarmPayload>();
   private readonly backoff = new Backoff(5000, 300_000);
   private wake: (() => void) | undefined;
+  /** Stopped by a command (`alignment/stop`) until `track`, `peak` or `search`. */
+  private held = false;
+  private pending: "search" | "peak" | undefined;
+  private currentRun: Promise<unknown> | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly logger: Logger;
   private readonly clock: AlignmentClock;
@@ -128,6 +132,27 @@ export class AlignmentService implements Service {
     this.aligner?.stop();
     this.wake?.();
     await this.running;
+  }
+
+  /** True while the aligner may move the stage. */
+  get active(): boolean {
+    return this.running !== undefined && !this.stopped && !this.held;
+  }
+
+  /**
+   * `stop` holds the stage where it is until another command; `track` resumes (peak first if the
+   * peak is not known); `peak` fits the peak again from here; `search` searches the region anew.
+   */
+  async command(mode: "search" | "peak" | "track" | "stop"): Promise<AlignmentState | undefined> {
+    this.held = mode === "stop";
+    if (mode === "search" || mode === "peak") this.pending = mode;
+    if (mode !== "track") {
+      this.aligner?.stop();
+      await this.currentRun;
+    }
+    this.wake?.();
+    this.logger.info({ mode }, "alignment: commanded");
+    return this.aligner?.state(mode === "stop" ? "stopped by command" : undefined);
   }
 
   private async build(): Promise<Aligner> {
@@ -170,10 +195,18 @@ export class AlignmentService implements Service {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
+      if (this.held) {
+        await this.pause();
+        continue;
+      }
       try {
         this.aligner ??= await this.build();
-        const end = await this.aligner.run(Number.POSITIVE_INFINITY);
+        if (this.pending) this.aligner.restartFrom(this.pending);
+        this.pending = undefined;
+        this.currentRun = this.aligner.run(Number.POSITIVE_INFINITY);
+        const end = (await this.currentRun) as AlignmentState;
         if (this.stopped) break;
+        if (this.held || this.pending) continue; // a command ended the run
         this.alarm("alignment-lost", true, `alignment: ${end.note ?? "stopped"}`);
       } catch (err) {
         this.logger.error({ err: (err as Error).message }, "alignment failed");
@@ -182,16 +215,20 @@ export class AlignmentService implements Service {
       if (this.stopped) break;
       const retryMs = this.backoff.next();
       this.logger.warn({ retryInMs: retryMs }, "alignment: trying again later");
-      // A wait that stop() can end.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, retryMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      await this.pause(retryMs);
     }
+  }
+
+  /** A wait that stop() or a command ends (for ever when no time is given). */
+  private async pause(ms?: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = undefined;
   }
 
   private onState(state: AlignmentState): void {

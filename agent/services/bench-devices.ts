@@ -9,7 +9,7 @@ import type { InterlockRule } from "../../config/schema.js";
 import type { BusProvider } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import { type BenchDevices, buildDevices, type DeviceSlice, emptyBenchDevices } from "../devices.js";
-import { type Service, stopInReverse } from "../service.js";
+import { type Service, withinLimit } from "../service.js";
 import { InterlockService } from "./interlocks.js";
 
 export interface BenchDevicesDeps {
@@ -56,26 +56,14 @@ export class BenchDevicesService implements Service {
 
   /** The safe state, each device within the step limit, all at once; then the buses close. */
   async stop(): Promise<void> {
-    const safe = (name: string, makeSafe: () => Promise<void>) => ({
-      name: `${name} safe`,
-      start: async () => {},
-      stop: makeSafe,
-    });
     const { lasers, detectors, actuators } = this.devices;
-    await Promise.all(
-      [
-        ...[...lasers].map(([n, l]) => safe(n, () => l.makeSafe())),
-        ...[...detectors].map(([n, d]) => safe(n, () => d.makeSafe())),
-      ].map((step) => stopInReverse([step], this.deps.logger)),
-    );
+    const { logger } = this.deps;
+    await Promise.all([
+      ...[...lasers].map(([name, l]) => withinLimit(`${name} safe`, () => l.makeSafe(), logger)),
+      ...[...detectors].map(([name, d]) => withinLimit(`${name} safe`, () => d.makeSafe(), logger)),
+    ]);
     for (const actuator of actuators.values()) actuator.hold();
-    await stopInReverse(
-      [...this.providers].map(([kind, provider]) => ({
-        name: `${kind} buses`,
-        start: async () => {},
-        stop: () => provider.close(),
-      })),
-      this.deps.logger,
-    );
+    for (const [kind, provider] of this.providers)
+      await withinLimit(`${kind} buses`, () => provider.close(), logger);
   }
 }

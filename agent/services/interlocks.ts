@@ -5,12 +5,14 @@
  *
  * While a rule is tripped: its lasers' hardware permit line is held low (a GPIO write, no serial
  * round trip, re-asserted every tick) and emission is switched off over serial in the
- * background; its detectors get bias to zero and readout off. When it clears, the permit line
- * comes back; emission and bias stay off until someone switches them on (no automatic restart
- * after an interlock, as laser-safety practice requires). Nothing here waits behind other work:
- * serial actions are never awaited inside a tick.
+ * background; its detectors get bias to zero and readout off. A rule that tripped stays latched
+ * when its inputs clear: the permit stays low and its alarm active until a person resets it
+ * (`interlock/reset`, refused while an input is still unsafe); emission and bias then stay off
+ * until someone switches them on (no automatic restart after an interlock, as laser-safety
+ * practice requires). Nothing here waits behind other work: serial actions are never awaited
+ * inside a tick.
  */
-import type { InterlockRule } from "../../config/schema.js";
+import type { BenchConfig, InterlockRule } from "../../config/schema.js";
 import type {
   Detector,
   InterlockInput,
@@ -20,7 +22,7 @@ import type {
 } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import type { EventBus } from "../events.js";
-import type { Service } from "../service.js";
+import type { PreparedChange, Service } from "../service.js";
 import type { LatestReadings } from "./latest-readings.js";
 import { describeFault } from "./telemetry.js";
 
@@ -33,6 +35,8 @@ export interface InterlockDevices {
 interface RuleState {
   rule: InterlockRule;
   tripped: boolean;
+  /** Tripped once and not reset since. */
+  latched: boolean;
   reasons: string[];
   since: Date | undefined;
   detectorsSafe: boolean;
@@ -55,7 +59,7 @@ export class InterlockService implements TelemetrySource, Service {
   private readonly devices: InterlockDevices;
   private readonly latest: LatestReadings;
   private readonly bus: EventBus;
-  private readonly periodMs: number;
+  private periodMs: number;
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly rules: RuleState[];
@@ -83,6 +87,7 @@ export class InterlockService implements TelemetrySource, Service {
     this.rules = deps.rules.map((rule) => ({
       rule,
       tripped: false,
+      latched: false,
       reasons: [],
       since: undefined,
       detectorsSafe: false,
@@ -109,6 +114,21 @@ export class InterlockService implements TelemetrySource, Service {
       );
     await this.tick();
     this.timer = setInterval(() => void this.tick(), this.periodMs);
+  }
+
+  /** The tick period changes live (a push may only shorten it); rules need a restart. */
+  prepare(next: BenchConfig): PreparedChange {
+    const periodMs = next.loops.interlocks.periodMs;
+    return {
+      paths: ["loops.interlocks.periodMs"],
+      commit: () => {
+        this.periodMs = periodMs;
+        if (!this.timer) return;
+        clearInterval(this.timer);
+        this.timer = setInterval(() => void this.tick(), this.periodMs);
+      },
+      abort: () => {},
+    };
   }
 
   async stop(): Promise<void> {
@@ -194,22 +214,14 @@ export class InterlockService implements TelemetrySource, Service {
     if (!tripped && state.tripped) {
       this.logger.warn(
         { rule: rule.name },
-        `interlock ${rule.name} cleared; emission and bias stay off until commanded`,
+        `interlock ${rule.name}: inputs clear; latched until reset (interlock/reset)`,
       );
     }
-    if (tripped !== state.tripped || reasons.join() !== state.reasons.join()) {
-      this.bus.emit("alarm", {
-        ts: new Date(this.now()).toISOString(),
-        name: `interlock-${rule.name}`,
-        active: tripped,
-        severity: "critical",
-        message: tripped ? reasons.join("; ") : "cleared",
-        ...(state.since && tripped ? { since: state.since.toISOString() } : {}),
-      });
-    }
+    const changed = tripped !== state.tripped || reasons.join() !== state.reasons.join();
+    if (tripped) state.latched = true;
     state.tripped = tripped;
     state.reasons = reasons;
-    if (!tripped) state.since = undefined;
+    if (changed) this.publishAlarm(state);
     await this.holdLasers();
     if (tripped && !state.detectorsSafe) {
       state.detectorsSafe = true;
@@ -227,9 +239,63 @@ export class InterlockService implements TelemetrySource, Service {
     }
   }
 
-  /** Permit lines: low for every laser some tripped rule covers, high for the others. */
+  private publishAlarm(state: RuleState): void {
+    const active = state.tripped || state.latched;
+    this.bus.emit("alarm", {
+      ts: new Date(this.now()).toISOString(),
+      name: `interlock-${state.rule.name}`,
+      active,
+      severity: "critical",
+      message: state.tripped
+        ? state.reasons.join("; ")
+        : state.latched
+          ? "inputs clear; latched until reset (interlock/reset)"
+          : "reset",
+      ...(state.since && active ? { since: state.since.toISOString() } : {}),
+    });
+    if (!active) state.since = undefined;
+  }
+
+  /**
+   * Resets latched rules (all, or those named) whose inputs are clear now; a rule still tripped
+   * is not reset. The lasers' permit comes back at once; emission and bias stay off.
+   */
+  async reset(
+    names?: readonly string[],
+  ): Promise<{ reset: string[]; stillTripped: string[]; unknown: string[] }> {
+    await this.tick();
+    const known = new Set(this.rules.map((r) => r.rule.name));
+    const out = {
+      reset: [] as string[],
+      stillTripped: [] as string[],
+      unknown: (names ?? []).filter((n) => !known.has(n)),
+    };
+    for (const state of this.rules) {
+      if (names && !names.includes(state.rule.name)) continue;
+      if (state.tripped) out.stillTripped.push(state.rule.name);
+      else if (state.latched) {
+        state.latched = false;
+        out.reset.push(state.rule.name);
+        this.logger.warn({ rule: state.rule.name }, `interlock ${state.rule.name} reset`);
+        this.publishAlarm(state);
+      }
+    }
+    await this.holdLasers();
+    return out;
+  }
+
+  /** Rules tripped or latched that cover this laser or detector: a command to it is refused while any is. */
+  blockingRules(device: string): string[] {
+    return this.rules
+      .filter(
+        (r) => (r.tripped || r.latched) && [...r.rule.safe.lasers, ...r.rule.safe.detectors].includes(device),
+      )
+      .map((r) => r.rule.name);
+  }
+
+  /** Permit lines: low for every laser some tripped or latched rule covers, high for the others. */
   private async holdLasers(): Promise<void> {
-    const held = new Set(this.rules.filter((r) => r.tripped).flatMap((r) => r.rule.safe.lasers));
+    const held = new Set(this.rules.filter((r) => r.tripped || r.latched).flatMap((r) => r.rule.safe.lasers));
     const covered = new Set(this.rules.flatMap((r) => r.rule.safe.lasers));
     await Promise.all(
       [...covered].map(async (name) => {
@@ -274,7 +340,10 @@ export class InterlockService implements TelemetrySource, Service {
       maxTickLagMs: Number(this.lagMs.max.toFixed(2)),
       overruns: this.overruns,
     };
-    for (const s of this.rules) values[`${s.rule.name}Tripped`] = s.tripped;
+    for (const s of this.rules) {
+      values[`${s.rule.name}Tripped`] = s.tripped;
+      values[`${s.rule.name}Latched`] = s.latched;
+    }
     return values;
   }
 }

@@ -4,13 +4,14 @@
  * device faulted — its topic then carries the error, never an old value — and it is retried with
  * exponential backoff; the fault is logged once when it starts and once when it clears.
  */
+import type { BenchConfig } from "../../config/schema.js";
 import { HalError } from "../../hal/errors.js";
 import type { TelemetrySource, TelemetryValues } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import { Backoff } from "../backoff.js";
 import type { EventBus } from "../events.js";
 import type { DeviceFault } from "../mqtt/topics.js";
-import type { Service } from "../service.js";
+import type { PreparedChange, Service } from "../service.js";
 import type { LatestReadings } from "./latest-readings.js";
 
 export interface SampledDevice {
@@ -84,6 +85,21 @@ export class TelemetrySampler implements Service {
     clearInterval(this.timer);
     this.timer = undefined;
     await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** The sampling period and the retry backoff change live (the next round keeps the new period). */
+  prepare(next: BenchConfig): PreparedChange {
+    const settings = { ...next.loops.telemetry };
+    return {
+      paths: ["loops.telemetry"],
+      commit: () => {
+        Object.assign(this.settings, settings);
+        if (!this.timer) return;
+        clearInterval(this.timer);
+        this.timer = setInterval(() => this.tick(), this.settings.periodMs);
+      },
+      abort: () => {},
+    };
   }
 
   /** One sampling round: every device not still busy with its previous read. */

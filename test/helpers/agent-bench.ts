@@ -1,4 +1,7 @@
 /** The agent and the simulated bench in one process, with a subscriber to everything the bench publishes. */
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pino from "pino";
 import { startAgent } from "../../agent/main.js";
 import { createSimulatedBench } from "../../sim/provider.js";
@@ -19,7 +22,8 @@ export async function runBench(benchId: string, overrides: Record<string, unknow
   const logger = pino({ level: "silent" });
   const sim = createSimulatedBench(config, logger);
   sim.clock.start();
-  const agent = await startAgent(config, { logger, providers: { sim: sim.provider } });
+  const stateDir = await mkdtemp(join(tmpdir(), `photon-bench-${benchId}-`));
+  const agent = await startAgent(config, { logger, providers: { sim: sim.provider }, stateDir });
   const sub = await subscriber(`mqtt://127.0.0.1:${port}`, `photon-bench/${benchId}/#`);
-  return { sim, agent, sub, root: `photon-bench/${benchId}` };
+  return { sim, agent, sub, stateDir, root: `photon-bench/${benchId}` };
 }

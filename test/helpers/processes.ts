@@ -152,5 +152,30 @@ export async function subscriber(url: string, topic: string, protocolVersion: 4 
       waiters.add(check);
       check();
     });
-  return { client, messages, waitFor, close: () => client.endAsync(true) };
+  let sent = 0;
+  /** Sends `request/<verb>` under `root` and resolves with the response to that transaction. */
+  const request = async (
+    root: string,
+    verb: string,
+    args: Record<string, unknown> = {},
+    timeoutMs = 10_000,
+  ) => {
+    const transaction = `test-${process.pid}-${++sent}`;
+    const from = messages.length;
+    await client.publishAsync(`${root}/request/${verb}`, JSON.stringify({ transaction, ...args }), {
+      qos: 1,
+    });
+    const answer = await waitFor(
+      (m) => m.topic === `${root}/response/${verb}` && m.payload.transaction === transaction,
+      timeoutMs,
+      from,
+    );
+    return answer.payload as {
+      transaction: string;
+      status: "ok" | "error";
+      data?: Record<string, unknown>;
+      error?: { code: string; message: string; path?: string };
+    };
+  };
+  return { client, messages, waitFor, request, close: () => client.endAsync(true) };
 }

@@ -31,9 +31,13 @@ describe("alignment in the agent", () => {
     const held = commanded();
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(commanded()).toEqual(held);
-    // The door closes; the operator switches emission back on; the aligner moves again.
-    await sub.waitFor((m) => m.topic === `${root}/alarm/interlock-door` && m.payload.active === false, 5000);
-    sim.bench.laser.emission = true;
+    // The door closes; the operator resets the interlock and switches emission back on; the aligner moves again.
+    await sub.waitFor(
+      (m) => m.topic === `${root}/alarm/interlock-door` && String(m.payload.message).includes("latched"),
+      5000,
+    );
+    expect(await sub.request(root, "interlock/reset")).toMatchObject({ status: "ok" });
+    expect(await sub.request(root, "laser/emission", { on: true })).toMatchObject({ status: "ok" });
     const from = sub.messages.length;
     await sub.waitFor((m) => m.topic === `${root}/alignment` && m.payload.mode === "track", 10_000, from);
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -32,7 +32,7 @@ describe("the agent on the simulated bench, with faults", () => {
 
   const inject = (sim: SimulatedBench, fault: Omit<SimFaultEvent, "atS">) => sim.bench.inject(fault);
 
-  it("door open: laser permit dropped and emission off within one interlock tick; no restart when it closes", async () => {
+  it("door open: laser permit dropped and emission off within one interlock tick; latched until reset, then back on command", async () => {
     const { sim, sub, root, agent } = await start("safety-door");
     await sub.waitFor((m) => m.topic === `${root}/telemetry/laser` && m.payload.state === "ok");
     expect(sim.bench.laser.emission).toBe(true);
@@ -45,10 +45,46 @@ describe("the agent on the simulated bench, with faults", () => {
     );
     expect(alarm.payload.message).toBe("door tripped");
     expect(alarm.retain).toBe(false);
-    await sub.waitFor((m) => m.topic === `${root}/alarm/interlock-door` && m.payload.active === false, 5000);
-    await msUntil(() => sim.bench.laser.permit, 500);
-    expect(sim.bench.laser.emission).toBe(false); // needs an operator's command to come back
+    // Door shut again: the rule stays latched — permit low, alarm active, commands refused.
+    const latched = await sub.waitFor(
+      (m) => m.topic === `${root}/alarm/interlock-door` && String(m.payload.message).includes("latched"),
+      5000,
+    );
+    expect(latched.payload.active).toBe(true);
+    expect(sim.bench.doorOpen).toBe(false);
+    expect(sim.bench.laser.permit).toBe(false);
+    const refused = await sub.request(root, "laser/emission", { on: true });
+    expect(refused).toMatchObject({ status: "error", error: { code: "interlock" } });
+    expect(refused.error?.message).toContain("door");
+    expect(sim.bench.laser.emission).toBe(false);
+
+    // The operator resets the interlock, then switches the laser back on.
+    const reset = await sub.request(root, "interlock/reset");
+    expect(reset).toMatchObject({ status: "ok", data: { reset: ["door"], stillTripped: [] } });
+    expect(sim.bench.laser.permit).toBe(true);
+    expect(sim.bench.laser.emission).toBe(false); // reset alone switches nothing on
+    const from = sub.messages.length;
+    const on = await sub.request(root, "laser/emission", { on: true });
+    expect(on).toMatchObject({ status: "ok", data: { device: "laser", emission: true } });
+    expect(sim.bench.laserOutputMw()).toBeGreaterThan(0);
+    const telemetry = await sub.waitFor(
+      (m) => m.topic === `${root}/telemetry/laser` && m.payload.state === "ok",
+      2000,
+      from,
+    );
+    expect((telemetry.payload.values as { emission: boolean }).emission).toBe(true);
     expect(agent.devices.lasers.size).toBe(1);
+  });
+
+  it("interlock/reset is refused while the door is still open, and changes nothing", async () => {
+    const { sim, sub, root } = await start("safety-door-open");
+    await sub.waitFor((m) => m.topic === `${root}/telemetry/laser` && m.payload.state === "ok");
+    inject(sim, { fault: "door-open" });
+    await sub.waitFor((m) => m.topic === `${root}/alarm/interlock-door` && m.payload.active === true);
+    const refused = await sub.request(root, "interlock/reset");
+    expect(refused).toMatchObject({ status: "error", error: { code: "interlock" } });
+    expect(refused.error?.message).toContain("still tripped");
+    expect(sim.bench.laser.permit).toBe(false);
   });
 
   it("compressor trip: detector bias off and readout disabled within one tick of the cryostat-OK relay opening", async () => {
