@@ -8,7 +8,8 @@
  * 2 bad arguments or configuration (one line per problem, with its path).
  * Logs are pino JSON on stdout; the few lines meant for a person go to stderr.
  */
-import { existsSync } from "node:fs";
+import { constants, existsSync } from "node:fs";
+import { access, mkdir } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from "../config/load.js";
@@ -20,12 +21,24 @@ import { USAGE } from "./usage.js";
 
 class UsageError extends Error {}
 
-/** Accepted configuration versions and the audit log (systemd's StateDirectory). */
-const DEFAULT_STATE_DIR = "/var/lib/photon-bench";
+/** Accepted configuration versions and the audit log: systemd's StateDirectory= when it sets one. */
+const DEFAULT_STATE_DIR = process.env.STATE_DIRECTORY?.split(":")[0] || "/var/lib/photon-bench";
 
 function fail(status: number, lines: string[]): never {
   for (const line of lines) process.stderr.write(`photon-bench: ${line}\n`);
   process.exit(status);
+}
+
+/** The state directory exists (made if need be) and takes files, or the agent does not start. */
+async function requireWritable(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    throw new UsageError(
+      `--state-dir ${dir}: not writable (${(err as NodeJS.ErrnoException).code ?? String(err)}); pass --state-dir DIR`,
+    );
+  }
 }
 
 function parse(argv: string[]) {
@@ -75,6 +88,7 @@ async function main(argv: string[]): Promise<void> {
     overrides: { "mqtt.broker": values.broker, logLevel },
   });
   const stateDir = values["state-dir"] ?? DEFAULT_STATE_DIR;
+  if (command === "run") await requireWritable(stateDir);
   if (command === "check-config") {
     process.stdout.write(
       `${file}: valid (bench ${config.benchId}, ${Object.keys(config.devices).length} devices)\n`,

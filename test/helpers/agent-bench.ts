@@ -25,5 +25,5 @@ export async function runBench(benchId: string, overrides: Record<string, unknow
   const stateDir = await mkdtemp(join(tmpdir(), `photon-bench-${benchId}-`));
   const agent = await startAgent(config, { logger, providers: { sim: sim.provider }, stateDir });
   const sub = await subscriber(`mqtt://127.0.0.1:${port}`, `photon-bench/${benchId}/#`);
-  return { sim, agent, sub, stateDir, root: `photon-bench/${benchId}` };
+  return { sim, agent, sub, stateDir, logger, root: `photon-bench/${benchId}` };
 }

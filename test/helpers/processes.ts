@@ -4,8 +4,9 @@
  * free ports, the built agent as a child process, and an MQTT subscriber that waits for messages.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants, existsSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdtempSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import mqtt, { type MqttClient } from "mqtt";
@@ -93,10 +94,12 @@ export interface AgentProcess {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** The built CLI as a child process; `run` keeps its state in a fresh temporary directory. */
 export function spawnAgent(args: string[], env: Record<string, string> = {}): AgentProcess {
   requireBuild();
+  const stateDir = mkdtempSync(join(tmpdir(), "photon-bench-state-"));
   const child = spawn(process.execPath, [AGENT_CLI, ...args], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, STATE_DIRECTORY: stateDir, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
