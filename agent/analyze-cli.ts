@@ -1,16 +1,13 @@
 /**
- * photon-bench analyze FILE [--channels A,B] [--window-ns N] [--bin-ps N] [--period-ps N|auto|cw]
- *                           [--zero-delay-ps N] [--dead-time-ns N] [--background-cps A,B]
- *                           [--setup-efficiency X] [--log-bins N] [--json] [--csv OUT] [--force]
+ * photon-bench analyze FILE [options]: the options as commander read them (cli.ts, which also
+ * gives `analyze --help`), checked here.
  * Exit status: 0 analysed, 2 bad arguments, 3 the file is unreadable or contradicts itself.
  */
 import { accessSync, constants, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { analyzeFile, UsageError } from "./correlation/analyze.js";
 import { TimeTagFileError } from "./correlation/readers/errors.js";
 import { analysisCsv, analysisJson, analysisText } from "./correlation/report.js";
-import { ANALYZE_USAGE } from "./usage.js";
 
 function numberOption(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -20,35 +17,39 @@ function numberOption(name: string, text: string | undefined, fallback: number):
   return value;
 }
 
-function parse(argv: string[]) {
-  let parsed: ReturnType<
-    typeof parseArgs<{ options: typeof options; allowPositionals: true; strict: true; args: string[] }>
-  >;
-  const options = {
-    channels: { type: "string" },
-    "window-ns": { type: "string" },
-    "bin-ps": { type: "string" },
-    "period-ps": { type: "string" },
-    "zero-delay-ps": { type: "string" },
-    "dead-time-ns": { type: "string" },
-    "background-cps": { type: "string" },
-    "setup-efficiency": { type: "string" },
-    "log-bins": { type: "string" },
-    threads: { type: "string" },
-    json: { type: "boolean" },
-    csv: { type: "string" },
-    force: { type: "boolean" },
-  } as const;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (positionals.length !== 1)
-    throw new UsageError(
-      positionals.length === 0 ? "no FILE given" : `one FILE at a time, got ${positionals.length}`,
-    );
+/** The analyze options as strings, as given on the command line. */
+export interface AnalyzeFlags {
+  channels?: string;
+  windowNs?: string;
+  binPs?: string;
+  periodPs?: string;
+  zeroDelayPs?: string;
+  deadTimeNs?: string;
+  backgroundCps?: string;
+  setupEfficiency?: string;
+  logBins?: string;
+  threads?: string;
+  json?: boolean;
+  csv?: string;
+  force?: boolean;
+}
+
+function parse(file: string, flags: AnalyzeFlags) {
+  const values = {
+    channels: flags.channels,
+    "window-ns": flags.windowNs,
+    "bin-ps": flags.binPs,
+    "period-ps": flags.periodPs,
+    "zero-delay-ps": flags.zeroDelayPs,
+    "dead-time-ns": flags.deadTimeNs,
+    "background-cps": flags.backgroundCps,
+    "setup-efficiency": flags.setupEfficiency,
+    "log-bins": flags.logBins,
+    threads: flags.threads,
+    json: flags.json,
+    csv: flags.csv,
+    force: flags.force,
+  };
   let channels: [number, number] | undefined;
   if (values.channels !== undefined) {
     const parts = values.channels.split(",");
@@ -101,7 +102,7 @@ function parse(argv: string[]) {
   }
   if (values.csv !== undefined) checkWritable("--csv", values.csv);
   return {
-    file: positionals[0]!,
+    file,
     ...(deadTimeNs !== undefined ? { deadTimePs: deadTimeNs * 1000 } : {}),
     ...(setupEfficiency !== undefined ? { setupEfficiency } : {}),
     ...(logBins !== undefined ? { logBinsPerDecade: logBins } : {}),
@@ -136,9 +137,9 @@ function checkWritable(option: string, file: string): void {
 }
 
 /** Runs the command; resolves with the exit status. */
-export async function analyzeCommand(argv: string[]): Promise<number> {
+export async function analyzeCommand(fileArgument: string, flags: AnalyzeFlags): Promise<number> {
   try {
-    const args = parse(argv);
+    const args = parse(fileArgument, flags);
     const tty = process.stderr.isTTY;
     const { file, json, csv, ...options } = args;
     const analysis = await analyzeFile(file, {
@@ -159,7 +160,9 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`photon-bench analyze: ${err.message}\n${ANALYZE_USAGE}\n`);
+      process.stderr.write(
+        `photon-bench analyze: ${err.message}\n(photon-bench analyze --help lists the options)\n`,
+      );
       return 2;
     }
     if (err instanceof TimeTagFileError) {

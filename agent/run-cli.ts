@@ -1,28 +1,28 @@
 /**
- * photon-bench run | check-config: the agent itself (loaded by cli.ts only for these commands).
- *
- *   photon-bench run [--config FILE] [--limits FILE] [--state-dir DIR] [--broker URL] [--log-level LEVEL] [--sim-speed X]
- *   photon-bench check-config [--config FILE]
+ * photon-bench run | check-config: the agent itself (loaded by cli.ts only for these commands,
+ * whose options commander has read).
  *
  * Exit status: 0 done (SIGTERM/SIGINT is a normal stop), 1 the agent could not run,
- * 2 bad arguments or configuration (one line per problem, with its path).
+ * 2 bad arguments or configuration (one line per problem, with its path and YAML line).
  * Logs are pino JSON on stdout; the few lines meant for a person go to stderr.
  */
-import { constants, existsSync } from "node:fs";
+import { constants } from "node:fs";
 import { access, mkdir } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { pino } from "pino";
-import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from "../config/load.js";
-import { logLevels } from "../config/schema.js";
+import { ConfigError, type LoadedConfig, loadConfig } from "../config/load.js";
 import { AGENT_VERSION, startAgent } from "./main.js";
 import { PortInUseError } from "./mqtt/broker.js";
 
-import { USAGE } from "./usage.js";
-
 class UsageError extends Error {}
 
-/** Accepted configuration versions and the audit log: systemd's StateDirectory= when it sets one. */
-const DEFAULT_STATE_DIR = process.env.STATE_DIRECTORY?.split(":")[0] || "/var/lib/photon-bench";
+export interface RunOptions {
+  config: string;
+  limits?: string;
+  stateDir: string;
+  broker?: string;
+  logLevel?: string;
+  simSpeed: string;
+}
 
 function fail(status: number, lines: string[]): never {
   for (const line of lines) process.stderr.write(`photon-bench: ${line}\n`);
@@ -41,84 +41,74 @@ async function requireWritable(dir: string): Promise<void> {
   }
 }
 
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        config: { type: "string", short: "c" },
-        broker: { type: "string" },
-        "log-level": { type: "string" },
-        "sim-speed": { type: "string" },
-        "state-dir": { type: "string" },
-        limits: { type: "string" },
-        version: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+function load(options: Pick<RunOptions, "config" | "limits" | "broker" | "logLevel">): LoadedConfig {
+  return loadConfig({
+    file: options.config,
+    ...(options.limits !== undefined ? { limitsFile: options.limits } : {}),
+    env: process.env,
+    overrides: { "mqtt.broker": options.broker, logLevel: options.logLevel },
+  });
 }
 
-async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv);
-  if (values.help) return void process.stdout.write(`${USAGE}\n`);
-  if (values.version) return void process.stdout.write(`${AGENT_VERSION}\n`);
-  const command = positionals[0];
-  if (command !== "run" && command !== "check-config")
-    throw new UsageError(command ? `unknown command "${command}"` : "no command");
-  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
-  const logLevel = values["log-level"];
-  if (logLevel !== undefined && !(logLevels as readonly string[]).includes(logLevel))
-    throw new UsageError(`--log-level: expected one of ${logLevels.join(", ")}, got "${logLevel}"`);
-  const simSpeed = values["sim-speed"] === undefined ? 1 : Number(values["sim-speed"]);
-  if (!Number.isFinite(simSpeed) || simSpeed <= 0 || simSpeed > 1000)
-    throw new UsageError(`--sim-speed: expected a number in (0, 1000], got "${values["sim-speed"]}"`);
-  const file = values.config ?? (existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : undefined);
-  if (file === undefined)
-    throw new UsageError(`no configuration: pass --config FILE or create ${DEFAULT_CONFIG_PATH}`);
-
-  const { config, document, envApplied } = loadConfig({
-    file,
-    ...(values.limits !== undefined ? { limitsFile: values.limits } : {}),
-    env: process.env,
-    overrides: { "mqtt.broker": values.broker, logLevel },
+/** Usage and configuration errors end the process with status 2, one line per problem. */
+async function guarded(work: () => Promise<void>): Promise<void> {
+  await work().catch((err: unknown) => {
+    if (err instanceof UsageError) fail(2, [err.message]);
+    if (err instanceof ConfigError) fail(2, [`${err.source}: invalid configuration`, ...err.problems]);
+    fail(1, [(err as Error).stack ?? String(err)]);
   });
-  const stateDir = values["state-dir"] ?? DEFAULT_STATE_DIR;
-  if (command === "run") await requireWritable(stateDir);
-  if (command === "check-config") {
+}
+
+export async function checkConfigCommand(options: { config: string; limits?: string }): Promise<void> {
+  await guarded(async () => {
+    const { config } = load(options);
     process.stdout.write(
-      `${file}: valid (bench ${config.benchId}, ${Object.keys(config.devices).length} devices)\n`,
+      `${options.config}: valid (bench ${config.benchId}, ${Object.keys(config.devices).length} devices)\n`,
     );
-    return;
-  }
+  });
+}
+
+export async function runAgentCommand(options: RunOptions): Promise<void> {
+  await guarded(() => run(options));
+}
+
+async function run(options: RunOptions): Promise<void> {
+  const simSpeed = Number(options.simSpeed);
+  if (!Number.isFinite(simSpeed) || simSpeed <= 0 || simSpeed > 1000)
+    throw new UsageError(`--sim-speed: expected a number in (0, 1000], got "${options.simSpeed}"`);
+  const { config, document, envApplied } = load(options);
+  await requireWritable(options.stateDir);
 
   const logger = pino({
     level: config.logLevel,
     base: { benchId: config.benchId },
     timestamp: pino.stdTimeFunctions.isoTime,
   });
-  logger.info({ config: file, envApplied, version: AGENT_VERSION }, "photon-bench starting");
+  logger.info({ config: options.config, envApplied, version: AGENT_VERSION }, "photon-bench starting");
   let agent: Awaited<ReturnType<typeof startAgent>>;
   try {
-    agent = await startAgent(config, { logger, simSpeed, stateDir, baseDocument: document });
+    agent = await startAgent(config, {
+      logger,
+      simSpeed,
+      stateDir: options.stateDir,
+      baseDocument: document,
+    });
   } catch (err) {
     if (err instanceof PortInUseError)
       fail(1, [
         `${err.host}:${err.port} is already in use — most likely an MQTT broker is already running there.`,
         `Use that broker instead of the embedded one:  make run ARGS="--broker mqtt://${err.host}:${err.port}"`,
-        `(or: photon-bench run --config ${file} --broker mqtt://${err.host}:${err.port})`,
+        `(or: photon-bench run --config ${options.config} --broker mqtt://${err.host}:${err.port})`,
       ]);
     throw err;
   }
 
   const url = new URL(agent.brokerUrl);
+  const port = url.port || 1883;
   process.stderr.write(
     `photon-bench: bench ${config.benchId} publishing to ${agent.brokerUrl}\n` +
-      `photon-bench: watch it:  mosquitto_sub -h ${url.hostname} -p ${url.port || 1883} -t '${agent.topics.root}/#' -v\n`,
+      `photon-bench: watch it:  mosquitto_sub -h ${url.hostname} -p ${port} -t '${agent.topics.root}/#' -v\n` +
+      `photon-bench: command it:  photon-bench ctl --broker ${agent.brokerUrl} --bench ${config.benchId} status\n`,
   );
 
   let signals = 0;
@@ -140,14 +130,5 @@ async function main(argv: string[]): Promise<void> {
   process.on("unhandledRejection", (err) => {
     logger.fatal({ err: err instanceof Error ? err.stack : String(err) }, "unhandled rejection; stopping");
     agent.stop("crash").finally(() => process.exit(1));
-  });
-}
-
-/** Runs `run` or `check-config` (argv from the command on); a running agent keeps the process alive. */
-export async function runCommand(argv: string[]): Promise<void> {
-  await main(argv).catch((err: unknown) => {
-    if (err instanceof UsageError) fail(2, [err.message, ...USAGE.split("\n")]);
-    if (err instanceof ConfigError) fail(2, [`${err.source}: invalid configuration`, ...err.problems]);
-    fail(1, [(err as Error).stack ?? String(err)]);
   });
 }

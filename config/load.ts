@@ -4,7 +4,8 @@
  * problem as `path: what is wrong`, one per line; nothing is half-applied.
  */
 import { readFileSync } from "node:fs";
-import { parseDocument } from "yaml";
+import { type Document, LineCounter, parseDocument } from "yaml";
+import { deviceTypeNames } from "./devices.js";
 import type { z } from "zod";
 import { type BenchConfig, benchConfigSchema } from "./schema.js";
 
@@ -24,9 +25,27 @@ export class ConfigError extends Error {
 type Tree = Record<string, unknown>;
 const isTree = (v: unknown): v is Tree => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** Where each path of a YAML file starts: the line of the nearest node on the path. */
+export type LineOf = (path: readonly PropertyKey[], orParent?: boolean) => number | undefined;
+
+function lineFinder(doc: Document, lines: LineCounter): LineOf {
+  return (path, orParent = false) => {
+    for (let n = path.length; n > (orParent ? 0 : path.length - 1); n--) {
+      const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+      if (node?.range) return lines.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+}
+
 /** Parses YAML text into a plain tree; syntax errors carry line and column. */
 export function parseYaml(text: string, source: string): Tree {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  return parseYamlWithLines(text, source).tree;
+}
+
+function parseYamlWithLines(text: string, source: string): { tree: Tree; lineOf: LineOf } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, lineCounter: lines });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       source,
@@ -37,9 +56,15 @@ export function parseYaml(text: string, source: string): Tree {
       }),
     );
   }
-  const value: unknown = doc.toJS() ?? {};
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    // An alias bomb (aliases of aliases expanding without bound) ends here, not in a stack trace.
+    throw new ConfigError(source, [`(file): ${(err as Error).message}`]);
+  }
   if (!isTree(value)) throw new ConfigError(source, ["(file): the top level must be a mapping of sections"]);
-  return value;
+  return { tree: value, lineOf: lineFinder(doc, lines) };
 }
 
 const squash = (key: string) => key.replace(/[_-]/g, "").toLowerCase();
@@ -91,10 +116,13 @@ export function applyOverrides(tree: Tree, overrides: Record<string, unknown>): 
 }
 
 /** One line per problem: `devices.laser.serial.path: expected string, got number`. */
-export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
+export function formatIssues(issues: z.core.$ZodIssue[], lineOf?: LineOf): string[] {
   return issues.map((issue) => {
     const path = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
-    return `${path}: ${describeIssue(issue)}`;
+    // The line of the value, or of its mapping when the key is missing; none for a value the file does not hold (env).
+    const missing = issue.code === "invalid_type" && issue.input === undefined;
+    const line = lineOf?.(issue.path, missing);
+    return `${path}: ${describeIssue(issue)}${line === undefined ? "" : ` (line ${line})`}`;
   });
 }
 
@@ -108,7 +136,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
     case "invalid_union":
       if ("discriminator" in issue && issue.discriminator)
-        return `unknown ${issue.discriminator} ${JSON.stringify(issue.input)}`;
+        return `unknown ${issue.discriminator} ${JSON.stringify(isTree(issue.input) ? issue.input[issue.discriminator] : issue.input)}${
+          issue.discriminator === "type" && issue.path[0] === "devices" ? ` (valid: ${deviceTypeNames.join(", ")})` : ""
+        }`;
       return issue.message;
     case "invalid_value":
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, got ${JSON.stringify(issue.input)}`;
@@ -139,6 +169,7 @@ export interface LoadedConfig {
 export function loadConfig(options: LoadOptions): LoadedConfig {
   const source = options.file ?? "(defaults)";
   let tree: Tree = {};
+  let lineOf: LineOf | undefined;
   if (options.file !== undefined) {
     let text: string;
     try {
@@ -148,13 +179,13 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
         `(file): cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
       ]);
     }
-    tree = parseYaml(text, source);
+    ({ tree, lineOf } = parseYamlWithLines(text, source));
   }
   if (options.limitsFile !== undefined) tree = withLimits(tree, options.limitsFile);
   const { tree: withEnv, applied } = applyEnv(tree, options.env ?? {});
   const merged = applyOverrides(withEnv, options.overrides ?? {});
   const parsed = benchConfigSchema.safeParse(merged, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(source, formatIssues(parsed.error.issues));
+  if (!parsed.success) throw new ConfigError(source, formatIssues(parsed.error.issues, lineOf));
   return { config: parsed.data, document: merged, source, envApplied: applied };
 }
 

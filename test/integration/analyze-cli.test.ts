@@ -58,7 +58,7 @@ describe("photon-bench analyze", () => {
     [["--bin-ps=-3"], '--bin-ps: expected a positive number, got "-3"'],
     [["--bin-ps", "7"], "--bin-ps 7 does not divide the ±100000 ps window"],
     [["--window-ns", "lots"], "--window-ns: expected a positive number"],
-    [["--speed"], "Unknown option '--speed'"],
+    [["--speed"], "unknown option '--speed'"],
     [["--background-cps", "10"], '--background-cps: expected two rates ≥ 0 as A,B, got "10"'],
     [["--background-cps", "1e9,0"], "background 1000000000 cps on channel 0 is not below its measured rate"],
     [["--setup-efficiency", "3"], "--setup-efficiency: a fraction 0–1, got 3"],

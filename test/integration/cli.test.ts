@@ -21,7 +21,7 @@ describe("photon-bench CLI", () => {
     const agent = spawnAgent(["run", "--config", badFile()]);
     expect((await agent.exit).code).toBe(2);
     const lines = agent.stderr().trim().split("\n");
-    expect(lines).toContain("photon-bench: devices.laser.serial.path: expected string, got number");
+    expect(lines).toContain("photon-bench: devices.laser.serial.path: expected string, got number (line 5)");
     expect(lines.some((l) => l.startsWith("photon-bench: benchId: must start with a letter"))).toBe(true);
     expect(agent.stdout()).toBe(""); // nothing started, nothing logged
   });
@@ -33,8 +33,8 @@ describe("photon-bench CLI", () => {
   });
 
   it.each([
-    [["run", "--config", SIM_EXAMPLE, "--frobnicate"], "Unknown option '--frobnicate'"],
-    [["launch"], 'unknown command "launch"'],
+    [["run", "--config", SIM_EXAMPLE, "--frobnicate"], "unknown option '--frobnicate'"],
+    [["launch"], "unknown command 'launch'"],
     [
       ["run", "--config", SIM_EXAMPLE, "--sim-speed", "fast"],
       '--sim-speed: expected a number in (0, 1000], got "fast"',

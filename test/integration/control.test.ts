@@ -156,9 +156,11 @@ describe("the control plane", () => {
     expect((await ask(running, "laser/power", { powerMw: 6 })).error?.code).toBe("limit");
 
     const history = await ask(running, "config/history");
-    expect(((history.data as { versions: unknown[] }).versions as Array<{ version: number }>).map((v) => v.version)).toEqual([
-      0, 1, 2, 3,
-    ]);
+    expect(
+      ((history.data as { versions: unknown[] }).versions as Array<{ version: number }>).map(
+        (v) => v.version,
+      ),
+    ).toEqual([0, 1, 2, 3]);
     expect(JSON.stringify(await auditLines(running))).not.toContain("hunter2");
     const retained = await running.sub.waitFor(
       (m) => m.topic === `${running!.root}/config` && (m.payload as { version: number }).version === 3,

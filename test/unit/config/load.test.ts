@@ -61,9 +61,12 @@ interlocks:
     safe: { lasers: [laser] }
 `);
     const problems = problemsOf(() => loadConfig({ file }));
-    expect(problems).toContain("devices.laser.serial.path: expected string, got number");
-    expect(problems).toContain('devices.laser.interlockLine: unknown key "actveLow"');
-    expect(problems.some((p) => p.startsWith("devices.gauge.type: "))).toBe(true);
+    // Each with the YAML line of the value (the file's first line is empty).
+    expect(problems).toContain("devices.laser.serial.path: expected string, got number (line 6)");
+    expect(problems).toContain('devices.laser.interlockLine: unknown key "actveLow" (line 7)');
+    expect(problems).toContain(
+      'devices.gauge.type: unknown type "pirani-gauge" (valid: gpio-interlock, lakeshore336, sumitomo-f70, obis-laser, ads1115, piezo-mcp4728, snspd-bias, serial-tagger) (line 9)',
+    );
     expect(problems).toHaveLength(3);
   });
 
@@ -81,9 +84,22 @@ interlocks:
     safe: { lasers: [laser] }
 `);
     expect(problemsOf(() => loadConfig({ file }))).toEqual([
-      'interlocks.0.inputs.0: no device named "frontDoor"',
-      'interlocks.0.inputs.1: "laser" is a obis-laser, expected gpio-interlock',
+      'interlocks.0.inputs.0: no device named "frontDoor" (line 10)',
+      'interlocks.0.inputs.1: "laser" is a obis-laser, expected gpio-interlock (line 10)',
     ]);
+  });
+
+  it("refuses a YAML alias bomb with a line, not a stack trace", () => {
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 12; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(", ")}]`,
+      );
+    const problems = problemsOf(() => loadConfig({ file: writeTemp(`benchId: b1\n${levels.join("\n")}\n`) }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^\(file\): .*alias/i);
   });
 
   it("reports YAML syntax errors with line and column", () => {
