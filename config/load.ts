@@ -5,8 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { type Document, LineCounter, parseDocument } from "yaml";
-import { deviceTypeNames } from "./devices.js";
 import type { z } from "zod";
+import { deviceTypeNames } from "./devices.js";
 import { type BenchConfig, benchConfigSchema } from "./schema.js";
 
 export const ENV_PREFIX = "PHOTON_BENCH_";
@@ -31,7 +31,9 @@ export type LineOf = (path: readonly PropertyKey[], orParent?: boolean) => numbe
 function lineFinder(doc: Document, lines: LineCounter): LineOf {
   return (path, orParent = false) => {
     for (let n = path.length; n > (orParent ? 0 : path.length - 1); n--) {
-      const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+      const node = doc.getIn(path.slice(0, n) as unknown[], true) as
+        | { range?: [number, number, number] }
+        | undefined;
       if (node?.range) return lines.linePos(node.range[0]).line;
     }
     return undefined;
@@ -137,7 +139,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case "invalid_union":
       if ("discriminator" in issue && issue.discriminator)
         return `unknown ${issue.discriminator} ${JSON.stringify(isTree(issue.input) ? issue.input[issue.discriminator] : issue.input)}${
-          issue.discriminator === "type" && issue.path[0] === "devices" ? ` (valid: ${deviceTypeNames.join(", ")})` : ""
+          issue.discriminator === "type" && issue.path[0] === "devices"
+            ? ` (valid: ${deviceTypeNames.join(", ")})`
+            : ""
         }`;
       return issue.message;
     case "invalid_value":

@@ -125,13 +125,21 @@ export class ControlService implements Service {
       this.counts.repeats++;
       return known.answer;
     }
-    const answer = this.run(verbName, transaction, args, via);
+    const answer = this.run(verbName, transaction, args, via).catch((err: unknown) =>
+      this.refuse(
+        verbName,
+        transaction,
+        new ControlError("internal", (err as Error).message ?? String(err)),
+        via,
+      ),
+    );
     this.remember(transaction, answer);
     return answer;
   }
 
   private async run(verbName: string, transaction: string, args: Record<string, unknown>, via: string) {
-    const v = (verbs as Record<string, Verb>)[verbName];
+    // Own keys only: "__proto__" or "constructor" is no verb.
+    const v = Object.hasOwn(verbs, verbName) ? (verbs as Record<string, Verb>)[verbName] : undefined;
     if (!v)
       return this.refuse(
         verbName,
