@@ -19,56 +19,16 @@ import pino from "pino";
 import { LiveCorrelationEngine, twoDetectorSettings } from "../agent/correlation/live-engine.js";
 import { EventBus } from "../agent/events.js";
 import { CorrelationService } from "../agent/services/correlation.js";
-import { cwEmitterTags, poissonStreams } from "../sim/cw-emitter.js";
-import { Rng } from "../sim/random.js";
 import { median, paired } from "./lib/paired.js";
+import { twoStreamReplay } from "./lib/tag-replay.js";
 
 const RATE_PER_CHANNEL = 5e6;
 const SECONDS = Number(process.env.LIVE_BENCH_S ?? 10);
 const SLICE_MS = 10;
-const TWO_32 = 2 ** 32;
-/**
- * One replayed block: 240 · 2^32 ps ≈ 1.03 s of tags, re-sent with the epoch moved on — about once
- * per integration period, a little more often than a tagger moves it (every 2^52 ps).
- */
-const BLOCK_PS = 240 * TWO_32;
-
-const block = [...cwEmitterTags(new Rng(4), poissonStreams(RATE_PER_CHANNEL, [1, 2]), BLOCK_PS)];
-const times = new Float64Array(block.reduce((n, b) => n + b.timesPs.length, 0));
-const channels = new Uint8Array(times.length);
-for (let at = 0, k = 0; k < block.length; at += block[k]!.timesPs.length, k++) {
-  times.set(block[k]!.timesPs, at);
-  channels.set(block[k]!.channels, at);
-}
 const tagsPerSlice = Math.round((2 * RATE_PER_CHANNEL * SLICE_MS) / 1000);
 
 const settings = twoDetectorSettings(1e12, { windowPs: 500_000, binPs: 1000, periodPs: "cw" });
-
-/** Sends the next `count` tags of the endless replay to `sink`. */
-function replay() {
-  let at = 0;
-  let epoch = 0;
-  return (
-    count: number,
-    sink: (c: { channels: Uint8Array; timesPs: Float64Array; epochPs: number }) => void,
-  ) => {
-    let left = count;
-    while (left > 0) {
-      const take = Math.min(left, times.length - at);
-      sink({
-        channels: channels.subarray(at, at + take),
-        timesPs: times.subarray(at, at + take),
-        epochPs: epoch,
-      });
-      at += take;
-      left -= take;
-      if (at === times.length) {
-        at = 0;
-        epoch += BLOCK_PS;
-      }
-    }
-  };
-}
+const replay = twoStreamReplay(RATE_PER_CHANNEL);
 
 /** Runs `feed` every slice for `seconds`; returns the worst lag of a 50 ms timer meanwhile and per-second samples. */
 async function paced(seconds: number, feed: () => void, sample: () => number) {

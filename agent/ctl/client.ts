@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Response } from "../control/protocol.js";
+import { sendImmediately } from "../mqtt/publisher.js";
 
 export interface CtlOptions {
   broker: string;
@@ -81,6 +82,7 @@ export class CtlClient {
       if (err instanceof CtlUsageError) throw err;
       throw new NoAnswer(`cannot connect to ${options.broker}: ${(err as Error).message}`);
     }
+    sendImmediately(client);
     const base = options.baseTopic.replace(/\/+$/, "");
     const bench = options.bench ?? (await discoverBench(client, base, waitMs));
     return new CtlClient(client, `${base}/${bench}`, waitMs);

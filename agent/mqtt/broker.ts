@@ -23,7 +23,11 @@ export interface EmbeddedBroker {
 
 export async function startEmbeddedBroker(host: string, port: number): Promise<EmbeddedBroker> {
   const broker = await Aedes.createBroker();
-  const server: Server = createServer(broker.handle);
+  // No Nagle delay on small packets (see sendImmediately in ./publisher.ts).
+  const server: Server = createServer((socket) => {
+    socket.setNoDelay(true);
+    broker.handle(socket);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) => {
       broker.close();
