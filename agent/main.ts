@@ -18,8 +18,8 @@ import { ControlService } from "./control/control-service.js";
 import { limitsOf, type SafetyLimits } from "./control/limits.js";
 import type { BenchDevices } from "./devices.js";
 import { EventBus } from "./events.js";
-import { EmbeddedBrokerService } from "./mqtt/broker.js";
-import { MqttService } from "./mqtt/mqtt-service.js";
+import { type BrokerLogin, EmbeddedBrokerService } from "./mqtt/broker.js";
+import { MqttService, readSecretFile } from "./mqtt/mqtt-service.js";
 import type { Topics } from "./mqtt/topics.js";
 import { type Service, startInOrder, stopInReverse } from "./service.js";
 import { AlignmentService } from "./services/alignment.js";
@@ -62,6 +62,16 @@ export interface RunningAgent {
   stop(reason?: string): Promise<void>;
 }
 
+/** The embedded broker's login, when the bench file sets one (it must, beyond 127.0.0.1). */
+function embeddedLogin(config: BenchConfig): (() => BrokerLogin) | undefined {
+  const { username, passwordFile } = config.mqtt.embedded;
+  if (username === undefined || passwordFile === undefined) return undefined;
+  return () => ({
+    username,
+    password: readSecretFile("mqtt.embedded.passwordFile", passwordFile).split("\n")[0]!.trim(),
+  });
+}
+
 /** The bus back end of one kind: the caller's, or loaded here on first use. */
 async function openProvider(kind: Backend, config: BenchConfig, options: AgentOptions): Promise<BusProvider> {
   const given = options.providers?.[kind];
@@ -91,7 +101,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
 
   const broker =
     config.mqtt.broker === "embedded"
-      ? new EmbeddedBrokerService(config.mqtt.embedded.host, config.mqtt.embedded.port)
+      ? new EmbeddedBrokerService(config.mqtt.embedded.host, config.mqtt.embedded.port, embeddedLogin(config))
       : undefined;
   const brokerUrl = () => broker?.url ?? config.mqtt.broker;
   const bench = new BenchDevicesService({

@@ -13,6 +13,8 @@ import { axisNames, type DeviceConfig, deviceSchema } from "./devices.js";
 import { simSchema } from "./sim.js";
 import { resolveSlices } from "./slices.js";
 
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
 export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
 
 export const mqttSchema = z
@@ -21,17 +23,41 @@ export const mqttSchema = z
     broker: z.union([z.literal("embedded"), z.url({ protocol: /^mqtts?$/ })]).default("embedded"),
     embedded: z
       .strictObject({
+        /** 127.0.0.1 by default; any other address needs `username` and `passwordFile`. */
         host: z.string().default("127.0.0.1"),
         port: z.int().min(1).max(65535).default(1883),
+        /** Clients must log in with these (the agent itself does). */
+        username: z.string().min(1).optional(),
+        passwordFile: z.string().min(1).optional(),
       })
-      .prefault({}),
+      .prefault({})
+      .refine((e) => LOOPBACK.has(e.host) || (e.username !== undefined && e.passwordFile !== undefined), {
+        message: "the embedded broker listens beyond this machine only with username and passwordFile",
+        path: ["host"],
+      }),
     baseTopic: z
       .string()
       .regex(/^[^#+]+$/, "must not contain MQTT wildcards")
       .default("photon-bench"),
     clientId: z.string().min(1).max(64).optional(),
     username: z.string().optional(),
+    /** Prefer `passwordFile` (or PHOTON_BENCH_MQTT__PASSWORD): a password in the bench file is readable by whoever reads the file. */
     password: z.string().optional(),
+    /** A file holding the password (first line); never logged or published. */
+    passwordFile: z.string().min(1).optional(),
+    /** For mqtts:// brokers: the CA to verify the broker with, and a client certificate for mutual TLS. */
+    tls: z
+      .strictObject({
+        caFile: z.string().min(1).optional(),
+        certFile: z.string().min(1).optional(),
+        keyFile: z.string().min(1).optional(),
+        /** Verify the broker's certificate (on unless a lab really must turn it off). */
+        rejectUnauthorized: z.boolean().default(true),
+      })
+      .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
+        message: "certFile and keyFile go together",
+      })
+      .optional(),
     /** `auto` tries MQTT 5 and falls back to 3.1.1 when the broker refuses the protocol version. */
     protocolVersion: z.union([z.literal("auto"), z.literal(4), z.literal(5)]).default("auto"),
     keepaliveS: z.int().min(2).max(3600).default(15),
@@ -44,7 +70,15 @@ export const mqttSchema = z
     /** Messages held while the broker is away; beyond this the oldest are dropped and counted. */
     outboxLimit: z.int().min(1).max(1_000_000).default(5000),
   })
-  .prefault({});
+  .prefault({})
+  .refine((m) => m.tls === undefined || m.broker.startsWith("mqtts:"), {
+    message: "tls settings need an mqtts:// broker",
+    path: ["tls"],
+  })
+  .refine((m) => m.password === undefined || m.passwordFile === undefined, {
+    message: "give password or passwordFile, not both",
+    path: ["passwordFile"],
+  });
 
 export const loopsSchema = z
   .strictObject({

@@ -3,6 +3,7 @@
  * telemetry with nothing else installed. aedes 1.2 speaks MQTT 3.1.1 only; the publisher falls
  * back to 3.1.1 when it meets it.
  */
+import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:net";
 import { Aedes } from "aedes";
 
@@ -21,8 +22,33 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
-export async function startEmbeddedBroker(host: string, port: number): Promise<EmbeddedBroker> {
-  const broker = await Aedes.createBroker();
+/** A login the embedded broker requires (beyond 127.0.0.1). */
+export interface BrokerLogin {
+  username: string;
+  password: string;
+}
+
+export async function startEmbeddedBroker(
+  host: string,
+  port: number,
+  login?: BrokerLogin,
+): Promise<EmbeddedBroker> {
+  const broker = await Aedes.createBroker(
+    login
+      ? {
+          authenticate: (_client, username, password, done) => {
+            const ok =
+              username === login.username &&
+              password !== undefined &&
+              timingSafeEqual(
+                createHash("sha256").update(password).digest(),
+                createHash("sha256").update(login.password).digest(),
+              );
+            done(null, ok);
+          },
+        }
+      : {},
+  );
   // No Nagle delay on small packets (see sendImmediately in ./publisher.ts).
   const server: Server = createServer((socket) => {
     socket.setNoDelay(true);
@@ -57,6 +83,7 @@ export class EmbeddedBrokerService {
   constructor(
     private readonly host: string,
     private readonly port: number,
+    private readonly login?: () => BrokerLogin,
   ) {}
 
   /** Where it listens (known once started). */
@@ -66,7 +93,7 @@ export class EmbeddedBrokerService {
   }
 
   async start(): Promise<void> {
-    this.broker = await startEmbeddedBroker(this.host, this.port);
+    this.broker = await startEmbeddedBroker(this.host, this.port, this.login?.());
   }
 
   async stop(): Promise<void> {

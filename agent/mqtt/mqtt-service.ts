@@ -6,6 +6,7 @@
  * wait in the outbox until the connection is up. It stops after the bench is safe (it starts
  * before the devices), publishing `offline` last.
  */
+import { readFileSync } from "node:fs";
 import type { MqttConfig } from "../../config/schema.js";
 import type { TelemetryValues } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
@@ -26,6 +27,33 @@ export interface MqttServiceDeps {
   logger: Logger;
 }
 
+/** Reads a secret or a certificate; a missing file stops the start with its path (never its content). */
+export function readSecretFile(what: string, file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    throw new Error(`${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+/** The agent's login and TLS material: the embedded broker's own login when it has one. */
+function brokerCredentials(settings: MqttConfig) {
+  const embedded = settings.broker === "embedded" ? settings.embedded : undefined;
+  const username = embedded?.username ?? settings.username;
+  const passwordFile = embedded?.passwordFile ?? settings.passwordFile;
+  const password = passwordFile
+    ? readSecretFile("mqtt password file", passwordFile).split("\n")[0]!.trim()
+    : settings.password;
+  const t = settings.tls;
+  const tls = t && {
+    rejectUnauthorized: t.rejectUnauthorized,
+    ...(t.caFile ? { ca: readSecretFile("mqtt.tls.caFile", t.caFile) } : {}),
+    ...(t.certFile ? { cert: readSecretFile("mqtt.tls.certFile", t.certFile) } : {}),
+    ...(t.keyFile ? { key: readSecretFile("mqtt.tls.keyFile", t.keyFile) } : {}),
+  };
+  return { username, password, tls };
+}
+
 export class MqttService implements Service {
   readonly name = "mqtt";
   readonly topics: Topics;
@@ -43,12 +71,12 @@ export class MqttService implements Service {
 
   async start(): Promise<void> {
     const { settings, bus, logger } = this.deps;
+    const credentials = brokerCredentials(settings);
     const publisher = new MqttPublisher(
       {
         url: this.url,
         clientId: settings.clientId ?? `photon-bench-${this.deps.benchId}`,
-        username: settings.username,
-        password: settings.password,
+        ...credentials,
         protocolVersion: settings.protocolVersion,
         keepaliveS: settings.keepaliveS,
         reconnect: settings.reconnect,

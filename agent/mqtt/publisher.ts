@@ -34,6 +34,8 @@ export interface PublisherOptions {
   clientId: string;
   username?: string | undefined;
   password?: string | undefined;
+  /** PEM contents for mqtts:// (CA, client certificate and key). */
+  tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean } | undefined;
   protocolVersion: "auto" | 4 | 5;
   keepaliveS: number;
   reconnect: { initialDelayMs: number; maxDelayMs: number };
@@ -117,6 +119,7 @@ export class MqttPublisher {
       will: { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: 1, retain: o.will.retain },
       ...(o.username === undefined ? {} : { username: o.username }),
       ...(o.password === undefined ? {} : { password: o.password }),
+      ...(o.tls ?? {}),
     };
     const client = mqtt.connect(o.url, clientOptions);
     this.client = client;
