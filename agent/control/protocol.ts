@@ -106,7 +106,7 @@ export function invalid(error: z.ZodError): ControlError {
   return new ControlError(
     "invalid",
     issues.join("; "),
-    first && first.path.length ? first.path.join(".") : undefined,
+    first?.path.length ? first.path.join(".") : undefined,
   );
 }
 

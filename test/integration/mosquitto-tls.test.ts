@@ -50,7 +50,8 @@ function makeCertificates(dir: string): void {
       "-out",
       `${name}.csr`,
     );
-    const extArgs = ext ? (writeFileSync(join(dir, `${name}.ext`), ext), ["-extfile", `${name}.ext`]) : [];
+    if (ext) writeFileSync(join(dir, `${name}.ext`), ext);
+    const extArgs = ext ? ["-extfile", `${name}.ext`] : [];
     ssl(
       "x509",
       "-req",

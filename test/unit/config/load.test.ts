@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { benchJsonSchema } from "../../../agent/tools-cli.js";
 import { ConfigError, loadConfig, redactConfig } from "../../../config/load.js";
 
 const SIM_EXAMPLE = "config/examples/sim-bench.yaml";
@@ -39,10 +40,40 @@ describe("loadConfig", () => {
     expect(config.sim.emitter.repetitionRateMhz).toBe(80);
   });
 
-  it("loads the hardware example", () => {
+  it("loads the hardware example, with the local limits file over its safety sections", () => {
     const { config } = loadConfig({ file: HW_EXAMPLE });
     expect(config.backend).toBe("hardware");
     expect(Object.keys(config.devices)).toHaveLength(10);
+    expect(config.mqtt.tls).toMatchObject({
+      rejectUnauthorized: true,
+      caFile: "/etc/photon-bench/tls/lab-ca.crt",
+    });
+    const limits = writeTemp("safety:\n  laserMaxPowerMw: 2\nloops:\n  interlocks: { periodMs: 20 }\n");
+    const limited = loadConfig({ file: HW_EXAMPLE, limitsFile: limits }).config;
+    expect(limited.safety.laserMaxPowerMw).toBe(2);
+    expect(limited.safety.detectorMaxBiasUa).toBe(11); // a default: the limits file's section replaces the file's
+    expect(limited.loops.interlocks.periodMs).toBe(20);
+    expect(limited.loops.telemetry.periodMs).toBe(1000);
+    expect(
+      problemsOf(() => loadConfig({ file: HW_EXAMPLE, limitsFile: writeTemp("devices: {}\n") })),
+    ).toEqual(["devices: not a limits section (a limits file holds safety, interlocks, loops.interlocks)"]);
+  });
+
+  it("refuses an embedded broker beyond this machine without a login, and TLS settings on mqtt://", () => {
+    const file = writeTemp("benchId: b1\nmqtt:\n  embedded: { host: 0.0.0.0 }\n");
+    expect(problemsOf(() => loadConfig({ file }))).toEqual([
+      "mqtt.embedded.host: the embedded broker listens beyond this machine only with username and passwordFile (line 3)",
+    ]);
+    const tls = writeTemp("benchId: b1\nmqtt:\n  broker: mqtt://x:1883\n  tls: { caFile: /ca.crt }\n");
+    expect(problemsOf(() => loadConfig({ file: tls }))).toEqual([
+      "mqtt.tls: tls settings need an mqtts:// broker (line 4)",
+    ]);
+  });
+
+  it("publishes the bench file's JSON Schema, kept current (config/bench.schema.json)", () => {
+    const committed = JSON.parse(readFileSync("config/bench.schema.json", "utf8")) as object;
+    expect(committed).toEqual(benchJsonSchema());
+    expect(Object.keys((committed as { properties: object }).properties)).toContain("control");
   });
 
   it("reports every problem with its path, one per line", () => {
