@@ -204,6 +204,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     streams,
     ...(alignment ? [alignment] : []),
     control,
+    mqtt.announcer,
   ];
   const agentHealth = (): TelemetryValues =>
     Object.assign(

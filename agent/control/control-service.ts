@@ -63,7 +63,9 @@ export class ControlService implements Service {
   async start(): Promise<void> {
     this.off.push(this.deps.bus.on("measurement", (m) => this.measurements.set(m.name, m)));
     const prefix = this.deps.mqtt.topics.request("");
-    this.deps.mqtt.subscribe(this.deps.mqtt.topics.request(), (message) => this.onMessage(prefix, message));
+    await this.deps.mqtt.subscribe(this.deps.mqtt.topics.request(), (message) =>
+      this.onMessage(prefix, message),
+    );
   }
 
   /**

@@ -110,10 +110,20 @@ export class MqttService implements Service {
     await this.publisher?.stop(this.status("offline", this.stopReason));
   }
 
-  /** Subscribes through the agent's connection (again after each reconnect). */
-  subscribe(filter: string, handler: MessageHandler): void {
-    this.publisher?.subscribe(filter, handler);
+  /** Subscribes through the agent's connection (again after each reconnect); resolves once the broker has it. */
+  async subscribe(filter: string, handler: MessageHandler): Promise<void> {
+    await this.publisher?.subscribe(filter, handler);
   }
+
+  /**
+   * The last service: `online` is published once every service has started (devices built,
+   * requests subscribed), so whoever sees it may send commands.
+   */
+  readonly announcer: Service = {
+    name: "online status",
+    start: async () => this.publisher?.announce(),
+    stop: async () => {},
+  };
 
   /** Publishes one message (a response), through the outbox when the broker is away. */
   send(message: OutgoingMessage): void {

@@ -76,6 +76,8 @@ export class MqttPublisher {
   private stats = { connects: 0, published: 0, dropped: 0 };
   private firstConnect: (() => void) | undefined;
   private readonly subscriptions = new Map<string, MessageHandler>();
+  /** The birth messages go out from announce() on (and again at every reconnect). */
+  private announced = false;
 
   constructor(
     private readonly options: PublisherOptions,
@@ -129,12 +131,17 @@ export class MqttPublisher {
       this.backoff.reset();
       this.stats.connects++;
       this.logger.info({ url: o.url, protocolVersion: this.version }, "connected to the MQTT broker");
-      for (const message of o.birth()) this.sendNow(message);
-      // A clean session forgets subscriptions: take them again on every connect.
-      for (const filter of this.subscriptions.keys()) this.subscribeNow(client, filter);
-      this.flush();
-      this.firstConnect?.();
-      this.firstConnect = undefined;
+      // A clean session forgets subscriptions: take them again on every connect, and say
+      // `online` once the broker has them, so a request sent on seeing `online` is heard.
+      void Promise.all(
+        [...this.subscriptions.keys()].map((filter) => this.subscribeNow(client, filter)),
+      ).then(() => {
+        if (this.client !== client || !client.connected) return;
+        if (this.announced) for (const message of o.birth()) this.sendNow(message);
+        this.flush();
+        this.firstConnect?.();
+        this.firstConnect = undefined;
+      });
     });
     client.on("message", (topic, payload, packet) => {
       const handler = this.handlerFor(topic);
@@ -190,20 +197,30 @@ export class MqttPublisher {
     this.send(message);
   }
 
-  /** Subscribes (QoS 1) now and after every reconnect; `filter` may end in `/#`. */
-  subscribe(filter: string, handler: MessageHandler): void {
+  /** Subscribes (QoS 1) now and after every reconnect; `filter` may end in `/#`. Resolves once the broker has it (or at once when offline). */
+  async subscribe(filter: string, handler: MessageHandler): Promise<void> {
     this.subscriptions.set(filter, handler);
-    if (this.client?.connected) this.subscribeNow(this.client, filter);
+    if (this.client?.connected) await this.subscribeNow(this.client, filter);
   }
 
-  private subscribeNow(client: MqttClient, filter: string): void {
-    client.subscribe(filter, { qos: 1 }, (err, granted) => {
-      const refused = granted?.some((g) => g.qos === 128);
-      if (err || refused)
-        this.logger.error(
-          { filter, err: err?.message ?? "refused by the broker (ACL?)" },
-          "could not subscribe: commands will not arrive",
-        );
+  /** From now on the birth messages (the `online` status) go out: now if connected, and at every connect. */
+  announce(): void {
+    this.announced = true;
+    if (this.connected) for (const message of this.options.birth()) this.sendNow(message);
+  }
+
+  /** Resolves when the broker has answered (a refusal is logged, not thrown). */
+  private subscribeNow(client: MqttClient, filter: string): Promise<void> {
+    return new Promise((resolve) => {
+      client.subscribe(filter, { qos: 1 }, (err, granted) => {
+        const refused = granted?.some((g) => g.qos === 128);
+        if (err || refused)
+          this.logger.error(
+            { filter, err: err?.message ?? "refused by the broker (ACL?)" },
+            "could not subscribe: commands will not arrive",
+          );
+        resolve();
+      });
     });
   }
 

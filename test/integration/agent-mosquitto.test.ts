@@ -2,6 +2,7 @@
  * The built agent as its own process against a real Mosquitto: online and telemetry from every
  * device, the will after a hard kill, reconnect after the broker restarts, clean SIGTERM.
  */
+import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SIM_EXAMPLE } from "../helpers/bench-config.js";
 import {
@@ -51,6 +52,41 @@ describe.skipIf(!mosquitto)("agent process against a real Mosquitto", () => {
     agents.push(agent);
     return agent;
   };
+
+  it("answers an MQTT 5 request on its response topic with its correlation data, and on response/<verb>", async () => {
+    const root = "photon-bench/it-mqtt5";
+    const plain = await subscriber(broker.url, `${root}/response/#`);
+    start("it-mqtt5");
+    const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+    try {
+      const replies: Array<{ payload: Record<string, unknown>; correlation?: string }> = [];
+      client.on("message", (_t, payload, packet) =>
+        replies.push({
+          payload: JSON.parse(payload.toString()) as Record<string, unknown>,
+          correlation: packet.properties?.correlationData?.toString(),
+        }),
+      );
+      await client.subscribeAsync(`${root}/replies/ctl-7`, { qos: 1 });
+      const online = await subscriber(broker.url, `${root}/status`);
+      await online.waitFor((m) => m.payload.state === "online");
+      await online.close();
+      await client.publishAsync(`${root}/request/agent/ping`, JSON.stringify({ transaction: "v5-1" }), {
+        qos: 1,
+        properties: { responseTopic: `${root}/replies/ctl-7`, correlationData: Buffer.from("corr-42") },
+      });
+      for (let i = 0; i < 100 && replies.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(replies).toHaveLength(1);
+      expect(replies[0]).toMatchObject({
+        payload: { transaction: "v5-1", status: "ok", data: { benchId: "it-mqtt5" } },
+        correlation: "corr-42",
+      });
+      const same = await plain.waitFor((m) => m.topic === `${root}/response/agent/ping`);
+      expect(same.payload).toEqual(replies[0]!.payload);
+    } finally {
+      await client.endAsync(true);
+      await plain.close();
+    }
+  });
 
   it("comes online and publishes telemetry with sane values from every device; SIGTERM → offline, exit 0", async () => {
     const sub = await subscriber(broker.url, "photon-bench/it-telemetry/#");
