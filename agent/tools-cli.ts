@@ -7,7 +7,8 @@ import { realpath } from "node:fs/promises";
 import { pino } from "pino";
 import { z } from "zod";
 import { benchConfigSchema } from "../config/schema.js";
-import { HalError } from "../hal/errors.js";
+import { DeviceGone, DeviceTimeout, HalError } from "../hal/errors.js";
+import type { BusProvider } from "../hal/interfaces.js";
 
 /** The bench document's JSON Schema: what a technician writes (before defaults). */
 export function benchJsonSchema(): object {
@@ -31,58 +32,64 @@ export async function portsCommand(): Promise<void> {
   }
 }
 
-const quiet = () => pino({ level: "silent" });
+/** A whole number in [min, max] from the command line, or undefined after saying why (exit 2). */
+function wholeNumber(command: string, what: string, text: string, max: number): number | undefined {
+  const value = Number(text);
+  if (Number.isInteger(value) && value >= 0 && value <= max) return value;
+  process.stderr.write(`photon-bench ${command}: ${what} 0–${max}, got "${text}"\n`);
+  return undefined;
+}
 
-/** Addresses 0x08–0x77 that acknowledge a one-byte read, as i2cdetect -r does. */
-export async function i2cScanCommand(busText: string): Promise<number> {
-  const bus = Number(busText);
-  if (!Number.isInteger(bus) || bus < 0 || bus > 255) {
-    process.stderr.write(`photon-bench i2c-scan: the bus is a number 0–255 (/dev/i2c-N), got "${busText}"\n`);
-    return 2;
-  }
+/** Runs `work` on the real buses (the provider closed after); a bus error is one line and exit 1. */
+async function onHardware(
+  command: string,
+  numbering: { chipLabel?: string | undefined },
+  work: (provider: BusProvider) => Promise<string>,
+): Promise<number> {
   const { createHardwareProvider } = await import("../hal/backends/hardware-provider.js");
-  const provider = createHardwareProvider({}, quiet());
+  const provider = createHardwareProvider(numbering, pino({ level: "silent" }));
   try {
-    const i2c = await provider.i2c("i2c-scan", bus);
-    const found: string[] = [];
-    for (let address = 0x08; address <= 0x77; address++)
-      if (
-        await i2c.readRaw(address, 1).then(
-          () => true,
-          () => false,
-        )
-      )
-        found.push(`0x${address.toString(16).padStart(2, "0")}`);
-    process.stdout.write(
-      found.length ? `/dev/i2c-${bus}: ${found.join(" ")}\n` : `/dev/i2c-${bus}: no device answers\n`,
-    );
+    process.stdout.write(`${await work(provider)}\n`);
     return 0;
   } catch (err) {
-    process.stderr.write(`photon-bench i2c-scan: ${err instanceof HalError ? err.message : String(err)}\n`);
+    // A HAL error names the device already ("i2c-scan: read 1 bytes i2c-1 0x08: ENOENT …").
+    process.stderr.write(
+      `photon-bench ${err instanceof HalError ? err.message : `${command}: ${String(err)}`}\n`,
+    );
     return 1;
   } finally {
     await provider.close();
   }
 }
 
+/** Addresses 0x08–0x77 that acknowledge a one-byte read, as i2cdetect -r does. */
+export async function i2cScanCommand(busText: string): Promise<number> {
+  const bus = wholeNumber("i2c-scan", "the bus is a number (/dev/i2c-N)", busText, 255);
+  if (bus === undefined) return 2;
+  return onHardware("i2c-scan", {}, async (provider) => {
+    const i2c = await provider.i2c("i2c-scan", bus);
+    const found: string[] = [];
+    for (let address = 0x08; address <= 0x77; address++)
+      if (
+        await i2c.readRaw(address, 1).then(
+          () => true,
+          (err: unknown) => {
+            // No acknowledge is "nobody there"; anything else (no such bus, no permission) ends the scan.
+            if (err instanceof DeviceGone || err instanceof DeviceTimeout) return false;
+            throw err;
+          },
+        )
+      )
+        found.push(`0x${address.toString(16).padStart(2, "0")}`);
+    return `/dev/i2c-${bus}: ${found.length ? found.join(" ") : "no device answers"}`;
+  });
+}
+
 export async function gpioProbeCommand(lineText: string, options: { chipLabel?: string }): Promise<number> {
-  const line = Number(lineText);
-  if (!Number.isInteger(line) || line < 0 || line > 511) {
-    process.stderr.write(
-      `photon-bench gpio-probe: the line is a header/BCM number 0–511, got "${lineText}"\n`,
-    );
-    return 2;
-  }
-  const { createHardwareProvider } = await import("../hal/backends/hardware-provider.js");
-  const provider = createHardwareProvider({ chipLabel: options.chipLabel }, quiet());
-  try {
+  const line = wholeNumber("gpio-probe", "the line is a header/BCM number", lineText, 511);
+  if (line === undefined) return 2;
+  return onHardware("gpio-probe", { chipLabel: options.chipLabel }, async (provider) => {
     const gpio = await provider.gpio("gpio-probe", line, { direction: "in" });
-    process.stdout.write(`GPIO ${line}: ${(await gpio.read()) === 1 ? "high" : "low"}\n`);
-    return 0;
-  } catch (err) {
-    process.stderr.write(`photon-bench gpio-probe: ${err instanceof HalError ? err.message : String(err)}\n`);
-    return 1;
-  } finally {
-    await provider.close();
-  }
+    return `GPIO ${line}: ${(await gpio.read()) === 1 ? "high" : "low"}`;
+  });
 }

@@ -25,6 +25,7 @@ import type { EventBus } from "../events.js";
 import type { PreparedChange, Service } from "../service.js";
 import type { LatestReadings } from "./latest-readings.js";
 import { describeFault } from "./telemetry.js";
+import { FailureLog, TickLag } from "./tick-watch.js";
 
 export interface InterlockDevices {
   inputs: ReadonlyMap<string, InterlockInput>;
@@ -68,14 +69,10 @@ export class InterlockService implements TelemetrySource, Service {
   private busy = false;
   private again = false;
   private startedAtMs = 0;
-  private lastTickAt: number | undefined;
-  private lagMs = { last: 0, max: 0 };
-  private overruns = 0;
-  private ticks = 0;
+  private readonly lag = new TickLag();
   /** The permit level last written to each laser's line (absent: unknown, write it). */
   private readonly permitWritten = new Map<string, boolean>();
-  /** Actions failing now, with their last error message. */
-  private readonly failures = new Map<string, string>();
+  private readonly failures: FailureLog;
 
   constructor(deps: InterlockDeps) {
     this.devices = deps.devices;
@@ -83,6 +80,7 @@ export class InterlockService implements TelemetrySource, Service {
     this.bus = deps.bus;
     this.periodMs = deps.periodMs;
     this.logger = deps.logger;
+    this.failures = new FailureLog(deps.logger);
     this.now = deps.now ?? Date.now;
     this.rules = deps.rules.map((rule) => ({
       rule,
@@ -147,24 +145,12 @@ export class InterlockService implements TelemetrySource, Service {
     try {
       do {
         this.again = false;
-        this.measureLag();
+        this.lag.tick(this.periodMs);
         await this.evaluate();
       } while (this.again);
     } finally {
       this.busy = false;
     }
-  }
-
-  private measureLag(): void {
-    const at = performance.now();
-    if (this.lastTickAt !== undefined) {
-      const lag = Math.max(0, at - this.lastTickAt - this.periodMs);
-      this.lagMs.last = lag;
-      this.lagMs.max = Math.max(this.lagMs.max, lag);
-      if (lag > this.periodMs) this.overruns++;
-    }
-    this.lastTickAt = at;
-    this.ticks++;
   }
 
   private async evaluate(): Promise<void> {
@@ -230,10 +216,10 @@ export class InterlockService implements TelemetrySource, Service {
           .get(name)
           ?.makeSafe()
           .then(
-            () => this.failed(`detector ${name}`, undefined),
+            () => this.failures.note(`detector ${name}`, undefined),
             (err: unknown) => {
               state.detectorsSafe = false; // try again next tick
-              this.failed(`detector ${name}`, err, "could not make the detector safe");
+              this.failures.note(`detector ${name}`, err, "could not make the detector safe");
             },
           );
     }
@@ -305,26 +291,13 @@ export class InterlockService implements TelemetrySource, Service {
         try {
           await this.devices.lasers.get(name)?.setInterlockPermit(permit);
           this.permitWritten.set(name, permit);
-          this.failed(`laser ${name}`, undefined);
+          this.failures.note(`laser ${name}`, undefined);
         } catch (err) {
           this.permitWritten.delete(name);
-          this.failed(`laser ${name}`, err, "could not drive the laser's interlock line");
+          this.failures.note(`laser ${name}`, err, "could not drive the laser's interlock line");
         }
       }),
     );
-  }
-
-  /** Logs an action's failure when it starts or changes, and once when it clears — not every tick. */
-  private failed(what: string, err: unknown, message = ""): void {
-    const last = this.failures.get(what);
-    if (err === undefined) {
-      if (last !== undefined) this.logger.info({ what }, `${what}: working again`);
-      this.failures.delete(what);
-      return;
-    }
-    const fault = describeFault(err);
-    if (last !== fault.message) this.logger.error({ what, ...fault }, `${what}: ${message}`);
-    this.failures.set(what, fault.message);
   }
 
   /** Rules tripped now (motion and emission wait while any is). */
@@ -335,10 +308,7 @@ export class InterlockService implements TelemetrySource, Service {
   async readTelemetry(): Promise<TelemetryValues> {
     const values: TelemetryValues = {
       periodMs: this.periodMs,
-      ticks: this.ticks,
-      lastTickLagMs: Number(this.lagMs.last.toFixed(2)),
-      maxTickLagMs: Number(this.lagMs.max.toFixed(2)),
-      overruns: this.overruns,
+      ...this.lag.values(),
     };
     for (const s of this.rules) {
       values[`${s.rule.name}Tripped`] = s.tripped;

@@ -180,5 +180,23 @@ export async function subscriber(url: string, topic: string, protocolVersion: 4 
       error?: { code: string; message: string; path?: string };
     };
   };
-  return { client, messages, waitFor, request, close: () => client.endAsync(true) };
+  /**
+   * The message on `topic` (from index `from` on) that `match`es, checked to be in the first two
+   * sampling rounds: a read already under way when a command ran may still show the old state.
+   */
+  const withinNextRound = async (
+    topic: string,
+    match: (m: Received) => boolean,
+    from: number,
+    timeoutMs = 5000,
+  ) => {
+    const first = await waitFor((m) => m.topic === topic, timeoutMs, from);
+    const shown = await waitFor((m) => m.topic === topic && match(m), timeoutMs, from);
+    if ((shown.payload.seq as number) > (first.payload.seq as number) + 1)
+      throw new Error(
+        `${topic}: not shown until seq ${shown.payload.seq}, first after the command ${first.payload.seq}`,
+      );
+    return shown;
+  };
+  return { client, messages, waitFor, request, withinNextRound, close: () => client.endAsync(true) };
 }

@@ -46,6 +46,24 @@ describe("photon-bench CLI", () => {
     expect(agent.stderr()).toContain(message);
   });
 
+  it("every command has --help with its defaults; the technician's tools answer or say why not", async () => {
+    const help = spawnAgent(["analyze", "--help"]);
+    expect((await help.exit).code).toBe(0);
+    expect(help.stdout()).toContain("--window-ns <n>");
+    expect(help.stdout()).toContain('(default: "100")');
+    const schema = spawnAgent(["schema"]);
+    expect((await schema.exit).code).toBe(0);
+    expect(JSON.parse(schema.stdout())).toMatchObject({ title: "photon-bench bench file", type: "object" });
+    const badBus = spawnAgent(["i2c-scan", "bus1"]);
+    expect((await badBus.exit).code).toBe(2);
+    expect(badBus.stderr()).toContain('the bus is a number (/dev/i2c-N) 0–255, got "bus1"');
+    const noBus = spawnAgent(["i2c-scan", "250"]); // no /dev/i2c-250 here
+    expect((await noBus.exit).code).toBe(1);
+    expect(noBus.stderr()).toContain("/dev/i2c-250");
+    const ports = spawnAgent(["ports"]);
+    expect((await ports.exit).code).toBe(0);
+  });
+
   it("says how to use the broker already on the port when the embedded one cannot listen", async () => {
     const port = await freePort();
     const squatter = createServer();
