@@ -33,7 +33,12 @@ import type {
 } from "../hal/interfaces.js";
 import type { Logger } from "../hal/logger.js";
 import { ReopeningSerialLink } from "../hal/reopening-link.js";
-import type { SampledDevice } from "./services/telemetry.js";
+
+export interface SampledDevice {
+  name: string;
+  type: string;
+  source: TelemetrySource;
+}
 
 export interface BenchDevices {
   /** Every device, for the telemetry sampler, in bench-file order. */

@@ -6,10 +6,46 @@
  * Delivery is synchronous and in order. A listener that throws is logged and counted and the
  * others still run: an emitter (the interlock tick) never fails because a subscriber did.
  */
+
+import type { HalError } from "../hal/errors.js";
 import type { TelemetryValues, TimeTagChunk } from "../hal/interfaces.js";
 import type { Logger } from "../hal/logger.js";
 import type { AlignmentState } from "./alignment/types.js";
-import type { AlarmPayload, StatusPayload, TelemetryPayload } from "./mqtt/topics.js";
+
+export interface StatusPayload {
+  state: "online" | "offline";
+  benchId: string;
+  ts: string;
+  /** Why the agent went offline: "shutdown" on a clean stop; the will says "connection lost". */
+  reason?: string;
+  version?: string;
+  pid?: number;
+  /** The simulated or the real bench. */
+  backend?: string;
+}
+
+export type DeviceFault = ReturnType<HalError["toJSON"]> | { error: string; message: string };
+
+export type TelemetryPayload = {
+  ts: string;
+  seq: number;
+  device: string;
+  type: string;
+} & (
+  | { state: "ok"; values: TelemetryValues }
+  | { state: "faulted"; fault: DeviceFault; faultedSince: string; nextRetryInS: number }
+);
+
+export interface AlarmPayload {
+  ts: string;
+  name: string;
+  active: boolean;
+  severity: "critical" | "warning";
+  message: string;
+  since?: string;
+  /** Set by `alarm/ack` while the alarm stays active. */
+  acknowledged?: { by: string; ts: string };
+}
 
 export interface MeasurementEvent {
   ts: string;

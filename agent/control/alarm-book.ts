@@ -3,8 +3,7 @@
  * active alarm acknowledged (who, when) and publishes it again, still active — acknowledging
  * says a person has seen it, it does not clear it. A new activation needs a new acknowledgement.
  */
-import type { EventBus } from "../events.js";
-import type { AlarmPayload } from "../mqtt/topics.js";
+import type { AlarmPayload, EventBus } from "../events.js";
 import type { AlarmControl } from "./context.js";
 
 export class AlarmBook implements AlarmControl {

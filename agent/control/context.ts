@@ -6,8 +6,7 @@ import type { DeviceConfig } from "../../config/devices.js";
 import type { SafetyConfig } from "../../config/schema.js";
 import type { AlignmentState } from "../alignment/types.js";
 import type { BenchDevices } from "../devices.js";
-import type { MeasurementEvent } from "../events.js";
-import type { AlarmPayload } from "../mqtt/topics.js";
+import type { AlarmPayload, MeasurementEvent } from "../events.js";
 import { ControlError } from "./protocol.js";
 
 export interface InterlockControl {

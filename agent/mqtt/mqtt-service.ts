@@ -10,11 +10,11 @@ import { readFileSync } from "node:fs";
 import type { MqttConfig } from "../../config/schema.js";
 import type { TelemetryValues } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
-import type { EventBus } from "../events.js";
+import type { EventBus, StatusPayload } from "../events.js";
 import type { Service } from "../service.js";
 import { AGENT_VERSION } from "../version.js";
 import { type MessageHandler, MqttPublisher, type OutgoingMessage } from "./publisher.js";
-import { type StatusPayload, Topics } from "./topics.js";
+import { Topics } from "./topics.js";
 
 export interface MqttServiceDeps {
   settings: MqttConfig;

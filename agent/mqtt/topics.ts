@@ -11,43 +11,6 @@
  *   <base>/<benchId>/response/<verb>        the answer to each request, with its transaction id
  *   <base>/<benchId>/event/audit            every request and its outcome
  */
-import type { HalError } from "../../hal/errors.js";
-import type { TelemetryValues } from "../../hal/interfaces.js";
-
-export interface StatusPayload {
-  state: "online" | "offline";
-  benchId: string;
-  ts: string;
-  /** Why the agent went offline: "shutdown" on a clean stop; the will says "connection lost". */
-  reason?: string;
-  version?: string;
-  pid?: number;
-  /** The simulated or the real bench. */
-  backend?: string;
-}
-
-export type DeviceFault = ReturnType<HalError["toJSON"]> | { error: string; message: string };
-
-export type TelemetryPayload = {
-  ts: string;
-  seq: number;
-  device: string;
-  type: string;
-} & (
-  | { state: "ok"; values: TelemetryValues }
-  | { state: "faulted"; fault: DeviceFault; faultedSince: string; nextRetryInS: number }
-);
-
-export interface AlarmPayload {
-  ts: string;
-  name: string;
-  active: boolean;
-  severity: "critical" | "warning";
-  message: string;
-  since?: string;
-  /** Set by `alarm/ack` while the alarm stays active. */
-  acknowledged?: { by: string; ts: string };
-}
 
 export class Topics {
   readonly root: string;

@@ -13,8 +13,7 @@ import type { Aligner } from "../alignment/aligner.js";
 import { buildAligner } from "../alignment/setup.js";
 import type { AlignmentClock, AlignmentSignal, AlignmentState } from "../alignment/types.js";
 import { Backoff } from "../backoff.js";
-import type { EventBus } from "../events.js";
-import type { AlarmPayload } from "../mqtt/topics.js";
+import type { AlarmPayload, EventBus } from "../events.js";
 import type { Service } from "../service.js";
 
 export const realClock: AlignmentClock = {

@@ -6,19 +6,13 @@
  */
 import type { BenchConfig } from "../../config/schema.js";
 import { HalError } from "../../hal/errors.js";
-import type { TelemetrySource, TelemetryValues } from "../../hal/interfaces.js";
+import type { TelemetryValues } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import { Backoff } from "../backoff.js";
-import type { EventBus } from "../events.js";
-import type { DeviceFault } from "../mqtt/topics.js";
+import type { SampledDevice } from "../devices.js";
+import type { DeviceFault, EventBus } from "../events.js";
 import type { PreparedChange, Service } from "../service.js";
 import type { LatestReadings } from "./latest-readings.js";
-
-export interface SampledDevice {
-  name: string;
-  type: string;
-  source: TelemetrySource;
-}
 
 export interface SamplerSettings {
   periodMs: number;

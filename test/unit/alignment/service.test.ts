@@ -5,8 +5,8 @@
 import pino from "pino";
 import sinon from "sinon";
 import { describe, expect, it } from "vitest";
+import type { AlarmPayload } from "../../../agent/events.js";
 import { EventBus } from "../../../agent/events.js";
-import type { AlarmPayload } from "../../../agent/mqtt/topics.js";
 import { AlignmentService } from "../../../agent/services/alignment.js";
 import type { Actuator, PowerMonitor } from "../../../hal/interfaces.js";
 import { simConfig } from "../../helpers/bench-config.js";
