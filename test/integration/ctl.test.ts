@@ -104,6 +104,17 @@ describe("photon-bench ctl", () => {
     expect(nobody.stderr()).toContain("cannot connect");
   }, 30_000);
 
+  it("watch prints a live table of the bench's telemetry until Ctrl-C", async () => {
+    const watch = spawnAgent(["ctl", "--broker", url, "--bench", BENCH, "watch"]);
+    const deadline = Date.now() + 10_000;
+    while (!watch.stdout().includes("telemetry/laser") && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    watch.child.kill("SIGINT");
+    expect((await watch.exit).code).toBe(0);
+    expect(watch.stdout()).toMatch(/telemetry\/laser\s+emission=true\s+powerMw=1\.\d+/);
+    expect(watch.stdout()).toMatch(/telemetry\/cryostat\s+sampleTempK=\d/);
+  }, 20_000);
+
   it("config push (a patch) shows the change, applies it, and the history and rollback follow", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "pb-ctl-")), "patch.yaml");
     writeFileSync(file, "correlation:\n  integrationS: 2\n");
