@@ -7,6 +7,7 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import type { BenchConfig } from "../../config/schema.js";
 import type { CorrelationSlice } from "../../config/slices.js";
 import type { TelemetryValues, TimeTagChunk } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
@@ -15,7 +16,7 @@ import type { TagBatchMessage, WorkerReply } from "../correlation/correlation-wo
 import type { LiveSettings } from "../correlation/live-engine.js";
 import { workerUrl } from "../correlation/worker-url.js";
 import type { EventBus } from "../events.js";
-import type { Service } from "../service.js";
+import type { PreparedChange, Service } from "../service.js";
 
 export interface CorrelationStats {
   running: boolean;
@@ -65,7 +66,7 @@ export class CorrelationService implements Service {
   private stopped = false;
   private lastDropLogAt = 0;
   private readonly options: CorrelationOptions;
-  private readonly settings: LiveSettings;
+  private settings: LiveSettings;
   private readonly workerUrl: URL;
   private readonly logger: Logger;
   private unsubscribe: (() => void) | undefined;
@@ -106,6 +107,34 @@ export class CorrelationService implements Service {
     this.worker = undefined;
     this.stats.running = false;
     if (worker) await worker.terminate();
+  }
+
+  /**
+   * The correlation section changes live while it reads the same tagger: the worker is replaced
+   * by one with the new settings, and the partial integration period under way is dropped (its
+   * tags counted in droppedTags). Another tagger needs a restart.
+   */
+  prepare(next: BenchConfig): PreparedChange | undefined {
+    const slice = next.slices.correlation;
+    if (!slice || slice.tagger.name !== this.deps.source) return undefined;
+    const settings = liveSettingsFrom(slice);
+    return { paths: ["correlation"], commit: () => this.restartWith(settings), abort: () => {} };
+  }
+
+  private restartWith(settings: LiveSettings): void {
+    this.settings = settings;
+    const old = this.worker;
+    this.worker = undefined;
+    if (old) {
+      this.stats.droppedTags += this.stats.backlogTags;
+      this.logger.warn(
+        { droppedTags: this.stats.backlogTags },
+        "correlation settings changed: a new worker takes over; the partial period under way is dropped",
+      );
+      this.stats.backlogTags = 0;
+      void old.terminate();
+    }
+    if (!this.stopped && this.timer) this.spawn();
   }
 
   getStats(): CorrelationStats {

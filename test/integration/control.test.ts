@@ -155,12 +155,28 @@ describe("the control plane", () => {
     });
     expect((await ask(running, "laser/power", { powerMw: 6 })).error?.code).toBe("limit");
 
+    // The live correlator takes a new integration period at once.
+    const from = running.sub.messages.length;
+    expect(
+      (await ask(running, "config/set", { patch: { correlation: { integrationS: 0.5 } } })).data,
+    ).toMatchObject({
+      version: 4,
+      changed: ["correlation.integrationS"],
+      restartRequired: [],
+    });
+    const rates = await running.sub.waitFor(
+      (m) => m.topic === `${running!.root}/measurement/rates`,
+      10_000,
+      from,
+    );
+    expect(rates.payload.integrationS).toBeCloseTo(0.5, 6);
+
     const history = await ask(running, "config/history");
     expect(
       ((history.data as { versions: unknown[] }).versions as Array<{ version: number }>).map(
         (v) => v.version,
       ),
-    ).toEqual([0, 1, 2, 3]);
+    ).toEqual([0, 1, 2, 3, 4]);
     expect(JSON.stringify(await auditLines(running))).not.toContain("hunter2");
     const retained = await running.sub.waitFor(
       (m) => m.topic === `${running!.root}/config` && (m.payload as { version: number }).version === 3,
@@ -168,17 +184,17 @@ describe("the control plane", () => {
     expect(JSON.stringify(retained.payload)).not.toContain("hunter2");
     expect(await ask(running, "config/rollback", { version: 1 })).toMatchObject({
       status: "ok",
-      data: { version: 4 },
+      data: { version: 5 },
     });
 
-    // A restart on the same state directory starts from the newest version (v4 = v1's document).
+    // A restart on the same state directory starts from the newest version (v5 = v1's document).
     const { agent, sub } = running;
     await sub.close();
     await agent.stop("restart");
     const again = await startAgent(agent.config, { ...agentOptions(running), stateDir });
     try {
       const answer = await again.control.request("config/get", Buffer.from('{"transaction":"g"}'), "test");
-      expect(answer.data).toMatchObject({ version: 4 });
+      expect(answer.data).toMatchObject({ version: 5 });
       expect(again.config.loops.telemetry.periodMs).toBe(400);
       expect(again.config.safety.laserMaxPowerMw).toBe(10);
     } finally {

@@ -117,11 +117,13 @@ describe("photon-bench ctl", () => {
 
   it("config push (a patch) shows the change, applies it, and the history and rollback follow", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "pb-ctl-")), "patch.yaml");
-    writeFileSync(file, "correlation:\n  integrationS: 2\n");
+    writeFileSync(file, "correlation:\n  integrationS: 2\nalignment:\n  publishEveryS: 5\n");
     const pushed = await ctl("config", "push", file, "--patch", "--yes");
     expect(pushed.code).toBe(0);
-    expect(pushed.stdout).toContain("changes correlation.integrationS  (restart)");
-    expect(pushed.stdout).toMatch(/version 1: 1 change\(s\)/);
+    expect(pushed.stdout).toContain("  changes alignment.publishEveryS  (restart)\n");
+    expect(pushed.stdout).toContain("  changes correlation.integrationS\n"); // the correlator takes it live
+    expect(pushed.stdout).toContain("version 1: 2 change(s)");
+    expect(pushed.stdout).toContain("takes effect at the next restart: alignment.publishEveryS");
     const history = await ctl("config", "history");
     expect(
       history.stdout
@@ -131,7 +133,7 @@ describe("photon-bench ctl", () => {
     ).toEqual(["0", "1"]);
     const back = await ctl("config", "rollback", "0");
     expect(back.code).toBe(0);
-    expect(back.stdout).toMatch(/version 2: 1 change\(s\)/);
+    expect(back.stdout).toMatch(/version 2: 2 change\(s\)/);
     const loosen = join(mkdtempSync(join(tmpdir(), "pb-ctl-")), "loosen.yaml");
     writeFileSync(loosen, "safety:\n  laserMaxPowerMw: 100\n");
     const refused = await ctl("config", "push", loosen, "--patch", "--yes");
