@@ -93,7 +93,8 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
   const log = (module: string) => logger.child({ module });
   const bus = new EventBus(log("events"));
   const { slices: _derived, ...plainBase } = baseConfig;
-  const starting = await loadStartingConfig(stateDir, options.baseDocument ?? plainBase, baseConfig);
+  const limits = options.limits ?? limitsOf(baseConfig);
+  const starting = await loadStartingConfig(stateDir, options.baseDocument ?? plainBase, baseConfig, limits);
   const config = starting.config;
   if (starting.version > 0)
     logger.info({ version: starting.version }, "applying the last accepted configuration");
@@ -167,7 +168,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
   const store = new ConfigStore({
     stateDir,
     starting,
-    limits: options.limits ?? limitsOf(baseConfig),
+    limits,
     services: () => services,
     bus,
     logger: log("config"),

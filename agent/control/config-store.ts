@@ -53,6 +53,7 @@ export async function loadStartingConfig(
   stateDir: string,
   base: Record<string, unknown>,
   baseConfig: BenchConfig,
+  limits: SafetyLimits,
 ): Promise<StartingConfig> {
   const state = new ConfigState(stateDir);
   const history = await state.history();
@@ -67,6 +68,14 @@ export async function loadStartingConfig(
     if ("problems" in checked) {
       problems.push(
         `v${entry.version}.json: ${checked.problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
+      );
+      continue;
+    }
+    // The local limits may have been tightened since this version was pushed: it must not loosen them.
+    const loose = loosenings(checked.config, limits);
+    if (loose.length > 0) {
+      problems.push(
+        `v${entry.version}.json loosens the local limits: ${loose.map((l) => `${l.path}: ${l.message}`).join("; ")}`,
       );
       continue;
     }

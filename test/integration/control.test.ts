@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Response } from "../../agent/control/protocol.js";
 import { startAgent } from "../../agent/main.js";
 import { runBench } from "../helpers/agent-bench.js";
+import { simConfig } from "../helpers/bench-config.js";
 
 type Running = Awaited<ReturnType<typeof runBench>>;
 
@@ -225,6 +226,36 @@ describe("the control plane", () => {
       await again.stop("test over");
     }
     running = undefined;
+  });
+});
+
+describe("stored versions and the local limits", () => {
+  it("a stored version that loosens limits tightened locally since is not applied at start", async () => {
+    const running = await runBench("control-tightened");
+    const { stateDir, agent, sub } = running;
+    await ask(running, "config/set", { patch: { safety: { laserMaxPowerMw: 8 } } });
+    await sub.close();
+    await agent.stop("restart");
+    // The technician lowers the local limit to 6 mW: v1's 8 mW would loosen it.
+    const tightened = simConfig({
+      benchId: "control-tightened",
+      "mqtt.embedded": agent.config.mqtt.embedded,
+      "safety.laserMaxPowerMw": 6,
+    });
+    const again = await startAgent(tightened, { ...agentOptions(running), stateDir });
+    try {
+      expect(again.config.safety.laserMaxPowerMw).toBe(6);
+      const alarm = await again.control.request(
+        "alarm/ack",
+        Buffer.from('{"transaction":"a","name":"config-state"}'),
+        "test",
+      );
+      expect((alarm.data as { message: string }).message).toContain(
+        "v1.json loosens the local limits: safety.laserMaxPowerMw",
+      );
+    } finally {
+      await again.stop("test over");
+    }
   });
 });
 
