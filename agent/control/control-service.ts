@@ -46,7 +46,10 @@ export class ControlService implements Service {
   private readonly answers = new Map<string, { atMs: number; answer: Promise<Response> }>();
   private limiter: RateLimiter;
   private readonly off: Array<() => void> = [];
-  private readonly counts = { requests: 0, refused: 0, repeats: 0, busy: 0 };
+  private readonly counts = { requests: 0, refused: 0, repeats: 0, busy: 0, ignoredRetained: 0 };
+  /** Set at stop: from then on every request is refused, so nothing runs after the bench is made safe. */
+  private stopping = false;
+  private readonly inFlight = new Set<Promise<Response>>();
 
   constructor(private readonly deps: ControlDeps) {
     this.audit = new AuditLog(deps.stateDir, deps.logger);
@@ -89,8 +92,11 @@ export class ControlService implements Service {
     };
   }
 
+  /** Refuses new requests and waits for those under way, so none acts after the bench is made safe. */
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const off of this.off.splice(0)) off();
+    await Promise.allSettled([...this.inFlight]);
     this.alarms.close();
     await this.audit.flushed();
   }
@@ -98,6 +104,7 @@ export class ControlService implements Service {
   private onMessage(prefix: string, message: IncomingMessage): void {
     // A retained request is an old one the broker replays: never act on it.
     if (message.retain) {
+      this.counts.ignoredRetained++;
       this.deps.logger.warn({ topic: message.topic }, "ignored a retained request (clear it on the broker)");
       return;
     }
@@ -122,6 +129,10 @@ export class ControlService implements Service {
     if ("error" in parsed)
       return Promise.resolve(this.refuse(verbName, parsed.transaction, parsed.error, via));
     const { transaction, args } = parsed;
+    if (this.stopping)
+      return Promise.resolve(
+        this.refuse(verbName, transaction, new ControlError("unavailable", "the agent is stopping"), via),
+      );
     const known = this.answers.get(transaction);
     if (known && performance.now() - known.atMs < REPEAT_WINDOW_MS) {
       this.counts.repeats++;
@@ -136,6 +147,8 @@ export class ControlService implements Service {
       ),
     );
     this.remember(transaction, answer);
+    this.inFlight.add(answer);
+    void answer.finally(() => this.inFlight.delete(answer));
     return answer;
   }
 
@@ -240,6 +253,7 @@ export class ControlService implements Service {
       controlRefused: this.counts.refused,
       controlRepeats: this.counts.repeats,
       controlBusy: this.counts.busy,
+      controlIgnoredRetained: this.counts.ignoredRetained,
       auditWriteFailures: this.audit.failures,
     };
   }

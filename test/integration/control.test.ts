@@ -88,6 +88,18 @@ describe("the control plane", () => {
     expect(audit.map((l) => l.code)).toContain("unknown-verb");
   });
 
+  it("refuses every request once it is stopping, so nothing acts after the bench is made safe", async () => {
+    running = await runBench("control-stopping");
+    const { sim, agent } = running;
+    await agent.control.stop();
+    const late = await ask(running, "laser/power", { powerMw: 4 });
+    expect(late).toMatchObject({
+      status: "error",
+      error: { code: "unavailable", message: "the agent is stopping" },
+    });
+    expect(sim.bench.laser.powerSetMw).toBe(1);
+  });
+
   it("runs a transaction once: a repeat gets the first answer and sets nothing again", async () => {
     running = await runBench("control-repeat");
     const { sim } = running;
