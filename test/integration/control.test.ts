@@ -100,6 +100,23 @@ describe("the control plane", () => {
     expect(sim.bench.laser.powerSetMw).toBe(1);
   });
 
+  it("alignment/stop holds the stage for a manual move; alignment/track hands it back to the aligner", async () => {
+    running = await runBench("control-align", { "alignment.publishEveryS": 0.2 });
+    const { sim, sub, root } = running;
+    await sub.waitFor((m) => m.topic === `${root}/alignment` && m.payload.mode === "track", 15_000);
+    const stopped = await ask(running, "alignment/stop");
+    expect(stopped).toMatchObject({ status: "ok", data: { mode: "stop", state: { mode: "idle" } } });
+    const moved = await ask(running, "stage/move", { axis: "x", positionUm: 40 });
+    expect(moved).toMatchObject({ status: "ok", data: { device: "stage", axis: "x", positionUm: 40 } });
+    expect(sim.bench.stage.x!.commandedUm).toBeCloseTo(40, 1);
+    const from = sub.messages.length;
+    expect(await ask(running, "alignment/track")).toMatchObject({ status: "ok" });
+    // Back from 40 µm to the peak: the aligner moves the stage again and tracks.
+    await sub.waitFor((m) => m.topic === `${root}/alignment` && m.payload.mode === "track", 15_000, from);
+    expect(sim.bench.stage.x!.commandedUm).not.toBeCloseTo(40, 1);
+    expect((await ask(running, "stage/move", { axis: "x", positionUm: 40 })).error?.code).toBe("conflict");
+  }, 40_000);
+
   it("runs a transaction once: a repeat gets the first answer and sets nothing again", async () => {
     running = await runBench("control-repeat");
     const { sim } = running;
