@@ -48,10 +48,16 @@ export interface AgentOptions {
   baseDocument?: Record<string, unknown>;
   /** The local safety limits a push may not loosen (default: `config`'s own). */
   limits?: SafetyLimits;
+  /** Aborts the start-up (SIGTERM meanwhile): what has started is stopped, the bench made safe, StartAborted thrown. */
+  signal?: AbortSignal;
+  /** Called after each interlock tick (the systemd watchdog). */
+  onInterlockTick?: () => void;
 }
 
 export interface RunningAgent {
   brokerUrl: string;
+  /** Resolves when the agent has reached the broker, or after `timeoutMs` (offline): true if connected. */
+  connected(timeoutMs: number): Promise<boolean>;
   /** The configuration it started with (a push may have changed it since: `control`). */
   config: BenchConfig;
   control: ControlService;
@@ -130,6 +136,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     latest,
     bus,
     logger: log("interlocks"),
+    ...(options.onInterlockTick ? { onTick: options.onInterlockTick } : {}),
   });
   const startedAt = Date.now();
   const sampler: TelemetrySampler = new TelemetrySampler({
@@ -214,7 +221,8 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
       bus.health(),
     );
 
-  await startInOrder(services, logger);
+  options.signal?.addEventListener("abort", () => mqtt.setStopReason(String(options.signal?.reason)));
+  await startInOrder(services, logger, options.signal);
   logger.info(
     { benchId: config.benchId, devices: devices.sampled.length, broker: brokerUrl(), version: AGENT_VERSION },
     "agent running",
@@ -229,5 +237,14 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
       logger.info({ reason }, "stopped: lasers off, detector bias off, stages holding, offline published");
     })());
 
-  return { brokerUrl: brokerUrl(), config, control, topics: mqtt.topics, devices, bus, stop };
+  return {
+    brokerUrl: brokerUrl(),
+    connected: (ms) => mqtt.connectedWithin(ms),
+    config,
+    control,
+    topics: mqtt.topics,
+    devices,
+    bus,
+    stop,
+  };
 }

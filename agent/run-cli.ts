@@ -10,8 +10,10 @@ import { constants } from "node:fs";
 import { access, mkdir } from "node:fs/promises";
 import { pino } from "pino";
 import { ConfigError, type LoadedConfig, loadConfig } from "../config/load.js";
-import { AGENT_VERSION, startAgent } from "./main.js";
+import { systemdNotifier } from "./lifecycle/notify.js";
+import { AGENT_VERSION, type RunningAgent, startAgent } from "./main.js";
 import { PortInUseError } from "./mqtt/broker.js";
+import { StartAborted } from "./service.js";
 
 class UsageError extends Error {}
 
@@ -72,6 +74,11 @@ export async function runAgentCommand(options: RunOptions): Promise<void> {
   await guarded(() => run(options));
 }
 
+/** How long the agent waits for the broker before it tells systemd it is ready anyway (offline). */
+const READY_BROKER_WAIT_MS = 5000;
+/** A crash's safe state gets this long before the process exits regardless. */
+const CRASH_EXIT_MS = 15_000;
+
 async function run(options: RunOptions): Promise<void> {
   const simSpeed = Number(options.simSpeed);
   if (!Number.isFinite(simSpeed) || simSpeed <= 0 || simSpeed > 1000)
@@ -84,16 +91,63 @@ async function run(options: RunOptions): Promise<void> {
     base: { benchId: config.benchId },
     timestamp: pino.stdTimeFunctions.isoTime,
   });
+  const notifier = systemdNotifier(logger);
+  // The signal handlers come before any device is touched: a SIGTERM at any moment of start-up
+  // stops what has started — the bench made safe — and exits 0.
+  const abort = new AbortController();
+  let agent: RunningAgent | undefined;
+  let signals = 0;
+  const stopNow = (reason: string, status: number) => {
+    notifier.stopping(`stopping (${reason}): making the bench safe`);
+    if (!agent) {
+      abort.abort(reason); // the start-up stops what it has started, then throws StartAborted
+      return;
+    }
+    agent.stop(reason).then(
+      () => process.exit(status),
+      (err: unknown) => {
+        logger.fatal({ err: (err as Error).message }, "stop failed");
+        process.exit(1);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      logger.warn({ signal }, "second signal while stopping: exiting now");
+      process.exit(1);
+    }
+    stopNow(signal, 0);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  // A crash: log it, make the bench safe, exit 1 (systemd restarts the agent).
+  let crashed = false;
+  const onCrash = (kind: string) => (err: unknown) => {
+    logger.fatal({ err: err instanceof Error ? err.stack : String(err) }, `${kind}: stopping`);
+    if (crashed) return;
+    crashed = true;
+    setTimeout(() => process.exit(1), CRASH_EXIT_MS).unref();
+    stopNow("crash", 1);
+  };
+  process.on("uncaughtException", onCrash("uncaught exception"));
+  process.on("unhandledRejection", onCrash("unhandled rejection"));
+
   logger.info({ config: options.config, envApplied, version: AGENT_VERSION }, "photon-bench starting");
-  let agent: Awaited<ReturnType<typeof startAgent>>;
+  notifier.status("starting: building the devices");
   try {
     agent = await startAgent(config, {
       logger,
       simSpeed,
       stateDir: options.stateDir,
       baseDocument: document,
+      signal: abort.signal,
+      onInterlockTick: () => notifier.watchdog(),
     });
   } catch (err) {
+    if (err instanceof StartAborted) {
+      logger.info({ reason: err.reason }, "stopped during start-up: the bench is in its safe state");
+      process.exit(crashed ? 1 : 0);
+    }
     if (err instanceof PortInUseError)
       fail(1, [
         `${err.host}:${err.port} is already in use — most likely an MQTT broker is already running there.`,
@@ -110,25 +164,12 @@ async function run(options: RunOptions): Promise<void> {
       `photon-bench: watch it:  mosquitto_sub -h ${url.hostname} -p ${port} -t '${agent.topics.root}/#' -v\n` +
       `photon-bench: command it:  photon-bench ctl --broker ${agent.brokerUrl} --bench ${config.benchId} status\n`,
   );
-
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (++signals > 1) {
-      logger.warn({ signal }, "second signal while stopping: exiting now");
-      process.exit(1);
-    }
-    agent.stop(signal).then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.fatal({ err: (err as Error).message }, "stop failed");
-        process.exit(1);
-      },
+  // Ready for systemd once the bench is safe (interlocks running) and the broker reached, or the wait is over.
+  const online = await agent.connected(READY_BROKER_WAIT_MS);
+  if (!abort.signal.aborted && signals === 0)
+    notifier.ready(
+      online
+        ? `running: bench ${config.benchId} on ${agent.brokerUrl}`
+        : `running offline: ${agent.brokerUrl} not reached yet (messages wait in the outbox)`,
     );
-  };
-  process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
-  process.on("unhandledRejection", (err) => {
-    logger.fatal({ err: err instanceof Error ? err.stack : String(err) }, "unhandled rejection; stopping");
-    agent.stop("crash").finally(() => process.exit(1));
-  });
 }

@@ -37,15 +37,39 @@ export interface Service {
 /** Per-step limit at shutdown, so one dead instrument cannot hold up the rest of the safe state. */
 export const DEFAULT_STOP_TIMEOUT_MS = 2000;
 
-/** Starts services in order; if one fails, stops those already started (in reverse) and rethrows. */
-export async function startInOrder(services: readonly Service[], logger: Logger): Promise<void> {
+/** A start ended early by a signal (SIGTERM during start-up): the started services were stopped. */
+export class StartAborted extends Error {
+  constructor(readonly reason: string) {
+    super(`start-up ended by ${reason}: the services started so far were stopped`);
+    this.name = "StartAborted";
+  }
+}
+
+/**
+ * Starts services in order. If one fails, or `signal` aborts (checked after each start), the
+ * started ones are stopped in reverse — the devices' stop is the safe state — and it throws.
+ */
+export async function startInOrder(
+  services: readonly Service[],
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<void> {
   const started: Service[] = [];
   for (const service of services) {
     try {
+      if (signal?.aborted) throw new StartAborted(String(signal.reason));
       await service.start();
       started.push(service);
+      logger.debug({ service: service.name }, "service started");
+      if (signal?.aborted) throw new StartAborted(String(signal.reason));
     } catch (err) {
-      logger.error({ service: service.name, err: (err as Error).message }, `${service.name} could not start`);
+      if (!(err instanceof StartAborted))
+        logger.error(
+          { service: service.name, err: (err as Error).message },
+          `${service.name} could not start`,
+        );
+      else
+        logger.warn({ reason: err.reason }, "stopping during start-up: driving the bench to its safe state");
       await stopInReverse(started, logger);
       throw err;
     }

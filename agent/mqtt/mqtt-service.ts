@@ -134,6 +134,13 @@ export class MqttService implements Service {
     return this.publisher?.connected ?? false;
   }
 
+  /** True once connected; false if `timeoutMs` passes first. */
+  async connectedWithin(timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (!this.connected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return this.connected;
+  }
+
   health(): TelemetryValues {
     const s = this.publisher?.getStats();
     return s ? { mqttConnects: s.connects, mqttQueued: s.queued, mqttDropped: s.dropped } : {};

@@ -63,6 +63,10 @@ export class BenchDevicesService implements Service {
       ...[...detectors].map(([name, d]) => withinLimit(`${name} safe`, () => d.makeSafe(), logger)),
     ]);
     for (const actuator of actuators.values()) actuator.hold();
+    logger.info(
+      { lasers: [...lasers.keys()], detectors: [...detectors.keys()], stages: [...actuators.keys()] },
+      "bench safe: lasers off, detector bias off, stages holding",
+    );
     for (const [kind, provider] of this.providers)
       await withinLimit(`${kind} buses`, () => provider.close(), logger);
   }

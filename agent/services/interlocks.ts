@@ -53,6 +53,8 @@ export interface InterlockDeps {
   bus: EventBus;
   logger: Logger;
   now?: () => number;
+  /** Called after each completed tick: the systemd watchdog is fed from here, so a stalled loop stops it. */
+  onTick?: () => void;
 }
 
 export class InterlockService implements TelemetrySource, Service {
@@ -63,6 +65,7 @@ export class InterlockService implements TelemetrySource, Service {
   private periodMs: number;
   private readonly logger: Logger;
   private readonly now: () => number;
+  private readonly onTick: (() => void) | undefined;
   private readonly rules: RuleState[];
   private timer: NodeJS.Timeout | undefined;
   private unwatch: Array<() => void> = [];
@@ -82,6 +85,7 @@ export class InterlockService implements TelemetrySource, Service {
     this.logger = deps.logger;
     this.failures = new FailureLog(deps.logger);
     this.now = deps.now ?? Date.now;
+    this.onTick = deps.onTick;
     this.rules = deps.rules.map((rule) => ({
       rule,
       tripped: false,
@@ -147,6 +151,7 @@ export class InterlockService implements TelemetrySource, Service {
         this.again = false;
         this.lag.tick(this.periodMs);
         await this.evaluate();
+        this.onTick?.();
       } while (this.again);
     } finally {
       this.busy = false;

@@ -202,6 +202,33 @@ describe("InterlockService", () => {
     expect(lineErrors).toHaveLength(1);
   });
 
+  it("feeds the watchdog after each completed tick, and not while a tick is stalled", async () => {
+    let stalled = false;
+    const door: InterlockInput = {
+      name: "door",
+      readTripped: () => (stalled ? new Promise<boolean>(() => {}) : Promise.resolve(false)),
+      watch: () => () => {},
+      readTelemetry: async () => ({}),
+    };
+    let fed = 0;
+    const service = new InterlockService({
+      rules: [{ name: "door", inputs: ["door"], temperatures: [], safe: { lasers: [], detectors: [] } }],
+      devices: { inputs: new Map([["door", door]]), lasers: new Map(), detectors: new Map() },
+      latest: new LatestReadings(),
+      bus: new EventBus(logger),
+      periodMs: 50,
+      logger,
+      onTick: () => fed++,
+    });
+    await service.start();
+    await clock.tickAsync(500);
+    expect(fed).toBe(11); // start + 10 ticks
+    stalled = true;
+    await clock.tickAsync(1000);
+    expect(fed).toBe(11); // the input read hangs: no tick completes, no ping, systemd restarts the agent
+    await service.stop();
+  });
+
   it("holds a laser whose interlock is tripped at start-up", () => {
     const rules = [
       { name: "door", inputs: ["door"], temperatures: [], safe: { lasers: ["laser"], detectors: [] } },
