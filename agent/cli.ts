@@ -52,6 +52,7 @@ program
   .addOption(
     new Option("--sim-speed <x>", "simulated seconds per second on the simulated bench").default("1"),
   )
+  .option("--takeover", "start even if another agent's status says it runs this bench (a stale status)")
   .action(async (opts) => (await import("./run-cli.js")).runAgentCommand(opts));
 
 program

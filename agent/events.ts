@@ -19,6 +19,8 @@ export interface StatusPayload {
   /** Why the agent went offline: "shutdown" on a clean stop; the will says "connection lost". */
   reason?: string;
   version?: string;
+  /** Where the agent runs: one agent per bench (agent/mqtt/bench-claim.ts). */
+  host?: string;
   pid?: number;
   /** The simulated or the real bench. */
   backend?: string;

@@ -52,6 +52,8 @@ export interface AgentOptions {
   signal?: AbortSignal;
   /** Called after each interlock tick (the systemd watchdog). */
   onInterlockTick?: () => void;
+  /** Start even if another agent's retained status says it runs this bench. */
+  takeover?: boolean;
 }
 
 export interface RunningAgent {
@@ -125,6 +127,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     bus,
     backend: () => bench.backend,
     logger: log("mqtt"),
+    ...(options.takeover ? { takeover: true } : {}),
   });
   const recording =
     slices.recording && new RecordingService({ slice: slices.recording, bus, logger: log("recording") });

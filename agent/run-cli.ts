@@ -12,6 +12,7 @@ import { pino } from "pino";
 import { ConfigError, type LoadedConfig, loadConfig } from "../config/load.js";
 import { systemdNotifier } from "./lifecycle/notify.js";
 import { AGENT_VERSION, type RunningAgent, startAgent } from "./main.js";
+import { BenchInUseError } from "./mqtt/bench-claim.js";
 import { PortInUseError } from "./mqtt/broker.js";
 import { StartAborted } from "./service.js";
 
@@ -24,6 +25,7 @@ export interface RunOptions {
   broker?: string;
   logLevel?: string;
   simSpeed: string;
+  takeover?: boolean;
 }
 
 function fail(status: number, lines: string[]): never {
@@ -142,12 +144,14 @@ async function run(options: RunOptions): Promise<void> {
       baseDocument: document,
       signal: abort.signal,
       onInterlockTick: () => notifier.watchdog(),
+      ...(options.takeover ? { takeover: true } : {}),
     });
   } catch (err) {
     if (err instanceof StartAborted) {
       logger.info({ reason: err.reason }, "stopped during start-up: the bench is in its safe state");
       process.exit(crashed ? 1 : 0);
     }
+    if (err instanceof BenchInUseError) fail(1, [err.message]);
     if (err instanceof PortInUseError)
       fail(1, [
         `${err.host}:${err.port} is already in use — most likely an MQTT broker is already running there.`,

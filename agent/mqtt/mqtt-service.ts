@@ -7,12 +7,14 @@
  * before the devices), publishing `offline` last.
  */
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import type { MqttConfig } from "../../config/schema.js";
 import type { TelemetryValues } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import type { EventBus, StatusPayload } from "../events.js";
 import type { Service } from "../service.js";
 import { AGENT_VERSION } from "../version.js";
+import { claimBench } from "./bench-claim.js";
 import { type MessageHandler, MqttPublisher, type OutgoingMessage } from "./publisher.js";
 import { Topics } from "./topics.js";
 
@@ -24,6 +26,8 @@ export interface MqttServiceDeps {
   bus: EventBus;
   /** The bus back ends in use, for the online status ("sim", "hardware"). */
   backend: () => string;
+  /** Start even if another agent's status says it runs this bench. */
+  takeover?: boolean;
   logger: Logger;
 }
 
@@ -72,6 +76,18 @@ export class MqttService implements Service {
   async start(): Promise<void> {
     const { settings, bus, logger } = this.deps;
     const credentials = brokerCredentials(settings);
+    if (!this.deps.takeover)
+      await claimBench(
+        this.url,
+        {
+          ...(credentials.username !== undefined ? { username: credentials.username } : {}),
+          ...(credentials.password !== undefined ? { password: credentials.password } : {}),
+          ...(credentials.tls ?? {}),
+        },
+        this.topics.status(),
+        this.topics.root,
+        logger,
+      );
     const publisher = new MqttPublisher(
       {
         url: this.url,
@@ -156,7 +172,7 @@ export class MqttService implements Service {
         ts: new Date().toISOString(),
         ...(reason ? { reason } : {}),
         ...(state === "online"
-          ? { version: AGENT_VERSION, pid: process.pid, backend: this.deps.backend() }
+          ? { version: AGENT_VERSION, host: hostname(), pid: process.pid, backend: this.deps.backend() }
           : {}),
       } satisfies StatusPayload),
     };

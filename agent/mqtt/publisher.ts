@@ -63,6 +63,9 @@ export function sendImmediately(client: MqttClient): void {
   stream?.setNoDelay?.(true);
 }
 
+/** A connection that holds this long resets the reconnect backoff. */
+export const STABLE_CONNECTION_MS = 10_000;
+
 /** CONNACK codes for "unsupported protocol version": 1 in MQTT 3.1.1, 0x84 in MQTT 5. */
 const PROTOCOL_REFUSED = new Set([1, 0x84]);
 
@@ -72,6 +75,7 @@ export class MqttPublisher {
   private readonly outbox: OutgoingMessage[] = [];
   private readonly backoff: Backoff;
   private retryTimer: NodeJS.Timeout | undefined;
+  private stableTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private stats = { connects: 0, published: 0, dropped: 0 };
   private firstConnect: (() => void) | undefined;
@@ -128,7 +132,11 @@ export class MqttPublisher {
     let refusedVersion = false;
     client.on("connect", () => {
       sendImmediately(client);
-      this.backoff.reset();
+      // The backoff resets only once the connection has held: a broker that drops us at once
+      // (another client with our id, an ACL) must not turn into a reconnect storm.
+      clearTimeout(this.stableTimer);
+      this.stableTimer = setTimeout(() => this.backoff.reset(), STABLE_CONNECTION_MS);
+      this.stableTimer.unref();
       this.stats.connects++;
       this.logger.info({ url: o.url, protocolVersion: this.version }, "connected to the MQTT broker");
       // A clean session forgets subscriptions: take them again on every connect, and say
@@ -170,6 +178,7 @@ export class MqttPublisher {
       this.logger.warn({ url: o.url, err: err.message, code: err.code }, "MQTT connection error");
     });
     client.on("close", () => {
+      clearTimeout(this.stableTimer);
       if (this.stopping || this.client !== client) return;
       if (refusedVersion) {
         client.end(true);
@@ -275,6 +284,7 @@ export class MqttPublisher {
   async stop(last?: OutgoingMessage, timeoutMs = 3000): Promise<void> {
     this.stopping = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.stableTimer);
     const client = this.client;
     if (!client) return;
     if (last && client.connected) {

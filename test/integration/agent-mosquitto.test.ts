@@ -2,6 +2,7 @@
  * The built agent as its own process against a real Mosquitto: online and telemetry from every
  * device, the will after a hard kill, reconnect after the broker restarts, clean SIGTERM.
  */
+import { hostname } from "node:os";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SIM_EXAMPLE } from "../helpers/bench-config.js";
@@ -86,6 +87,44 @@ describe.skipIf(!mosquitto)("agent process against a real Mosquitto", () => {
       await client.endAsync(true);
       await plain.close();
     }
+  });
+
+  it("one agent per bench: a second one refuses to start, naming the first; --takeover starts over a stale status", async () => {
+    const root = "photon-bench/it-dup";
+    const sub = await subscriber(broker.url, `${root}/status`);
+    const first = start("it-dup");
+    await sub.waitFor((m) => m.payload.state === "online" && m.payload.pid === first.child.pid);
+    const second = start("it-dup");
+    expect((await second.exit).code).toBe(1);
+    expect(second.stderr()).toContain(
+      `another agent already runs ${root}: host ${hostname()}, pid ${first.child.pid}`,
+    );
+    expect(second.stdout()).not.toContain("bench safe"); // it never built a device
+    first.child.kill("SIGTERM");
+    await first.exit;
+    // A stale online status from a machine that is gone: refused, unless --takeover.
+    const stale = JSON.stringify({
+      state: "online",
+      benchId: "it-dup",
+      ts: "2026-01-01T00:00:00Z",
+      host: "old-pi",
+      pid: 4242,
+    });
+    await sub.client.publishAsync(`${root}/status`, stale, { qos: 1, retain: true });
+    const refused = start("it-dup");
+    expect((await refused.exit).code).toBe(1);
+    expect(refused.stderr()).toContain("host old-pi, pid 4242, online since 2026-01-01T00:00:00Z");
+    const from = sub.messages.length;
+    const takeover = spawnAgent(["run", "--config", SIM_EXAMPLE, "--broker", broker.url, "--takeover"], {
+      PHOTON_BENCH_BENCH_ID: "it-dup",
+    });
+    agents.push(takeover);
+    await sub.waitFor(
+      (m) => m.payload.state === "online" && m.payload.pid === takeover.child.pid,
+      10_000,
+      from,
+    );
+    await sub.close();
   });
 
   it("comes online and publishes telemetry with sane values from every device; SIGTERM → offline, exit 0", async () => {
