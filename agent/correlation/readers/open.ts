@@ -1,5 +1,5 @@
 /** Picks the reader from the file's magic, or from its name for quTAG files, which have no magic. */
-import { open } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { extname } from "node:path";
 import { TimeTagFileError } from "./errors.js";
 import { LEGACY_IDENT } from "./picoharp-legacy.js";
@@ -13,14 +13,17 @@ export async function openTimeTagFile(file: string, options: ReadOptions = {}): 
   const cannot = (err: NodeJS.ErrnoException) => {
     throw new TimeTagFileError(file, `cannot read: ${err.code ?? err.message}`);
   };
+  // Checked before opening: opening a FIFO would wait for a writer for ever.
+  const info = await stat(file).catch(cannot);
+  if (!info.isFile())
+    throw new TimeTagFileError(
+      file,
+      info.isDirectory()
+        ? "a directory, not a time-tag file"
+        : "not a regular file (a FIFO, a device or a socket)",
+    );
   const handle = await open(file, "r").catch(cannot);
   try {
-    const stat = await handle.stat().catch(cannot);
-    if (!stat.isFile())
-      throw new TimeTagFileError(
-        file,
-        stat.isDirectory() ? "a directory, not a time-tag file" : "not a regular file",
-      );
     await handle.read(start, 0, 16, 0).catch(cannot);
   } finally {
     await handle.close();

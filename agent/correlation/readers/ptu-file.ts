@@ -16,6 +16,9 @@ import { type RecordType, recordType } from "./record-types.js";
 import { checkSpan, type ReadOptions, type TimeTagFile, type TimeTagFileInfo } from "./time-tag-file.js";
 
 const HEADER_PROBE_BYTES = 1 << 16;
+/** Resolutions a time-tagger has: 0.1 ps (finer than any) to 1 s (a T3 sync period at most). */
+const MIN_RESOLUTION_S = 1e-13;
+const MAX_RESOLUTION_S = 1;
 // Records are read as a Uint32Array over the file's bytes: PTU is little-endian, and so must the host be.
 if (endianness() !== "LE") throw new Error("PTU reading assumes a little-endian host");
 /** A T3 dtime may exceed the sync period a little (dead time at the end of the range); twice it is impossible. */
@@ -42,7 +45,7 @@ export class PtuFile implements TimeTagFile {
         const buffer = Buffer.alloc(Math.min(probe, size));
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
         const bytes = buffer.subarray(0, bytesRead);
-        header = isLegacyPicoHarp(bytes) ? parseLegacyHeader(bytes, file) : parsePtuHeader(bytes, file);
+        header = isLegacyPicoHarp(bytes) ? parseLegacyHeader(bytes, file) : parsePtuHeader(bytes, file, size);
         if (!header && bytesRead >= size)
           throw new TimeTagFileError(file, "the header ends before Header_End: truncated file");
       }
@@ -55,8 +58,18 @@ export class PtuFile implements TimeTagFile {
         throw new TimeTagFileError(file, `${bits}-bit records; every PTU record type is 32-bit`);
       const globalS = numberTag(header, "MeasDesc_GlobalResolution");
       const resolutionS = numberTag(header, "MeasDesc_Resolution");
-      if (!globalS || globalS <= 0)
+      if (globalS === undefined)
         throw new TimeTagFileError(file, "the header has no MeasDesc_GlobalResolution");
+      // A resolution no tagger has (1e-20 s would make every time 0 and every pair a coincidence).
+      for (const [tag, value] of [
+        ["MeasDesc_GlobalResolution", globalS],
+        ["MeasDesc_Resolution", resolutionS],
+      ] as const)
+        if (value !== undefined && !(value >= MIN_RESOLUTION_S && value <= MAX_RESOLUTION_S))
+          throw new TimeTagFileError(
+            file,
+            `${tag} ${value} s is not a time-tagger's resolution (${MIN_RESOLUTION_S}–${MAX_RESOLUTION_S} s)`,
+          );
       const dataBytes = size - header.headerBytes;
       const records = Math.floor(dataBytes / 4);
       const syncRateHz = numberTag(header, "TTResult_SyncRate");

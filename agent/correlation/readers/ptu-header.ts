@@ -37,7 +37,11 @@ export interface PtuHeader {
 const TDATETIME_EPOCH_OFFSET_DAYS = 25569; // 1899-12-30 → 1970-01-01
 
 /** Parses the header from `bytes` (the file's start); undefined if `Header_End` is not in them yet. */
-export function parsePtuHeader(bytes: Uint8Array, file: string): PtuHeader | undefined {
+export function parsePtuHeader(
+  bytes: Uint8Array,
+  file: string,
+  fileBytes = bytes.length,
+): PtuHeader | undefined {
   const text = (start: number, end: number) =>
     Buffer.from(bytes.subarray(start, end)).toString("latin1").replace(/\0.*$/s, "");
   const start = Buffer.from(bytes.subarray(0, 8)).toString("latin1");
@@ -80,11 +84,12 @@ export function parsePtuHeader(bytes: Uint8Array, file: string): PtuHeader | und
       case TagType.Float8:
         value = view.getFloat64(at + 40, true);
         break;
-      case TagType.TDateTime:
-        value = new Date(
-          (view.getFloat64(at + 40, true) - TDATETIME_EPOCH_OFFSET_DAYS) * 86_400_000,
-        ).toISOString();
+      case TagType.TDateTime: {
+        // A date that is not one (NaN, 1e20 days) is kept as unknown, not thrown at the report.
+        const date = new Date((view.getFloat64(at + 40, true) - TDATETIME_EPOCH_OFFSET_DAYS) * 86_400_000);
+        value = Number.isNaN(date.getTime()) ? null : date.toISOString();
         break;
+      }
       case TagType.Float8Array:
       case TagType.AnsiString:
       case TagType.WideString:
@@ -92,6 +97,8 @@ export function parsePtuHeader(bytes: Uint8Array, file: string): PtuHeader | und
         const length = Number(view.getBigInt64(at + 40, true));
         if (length < 0 || length > 1 << 30)
           throw new TimeTagFileError(file, `tag ${key}: impossible length ${length}`);
+        if (at + 48 + length > fileBytes)
+          throw new TimeTagFileError(file, `tag ${key} declares ${length} bytes, beyond the file's end`);
         next = at + 48 + length;
         if (next > bytes.length) return undefined;
         const data = bytes.subarray(at + 48, next);
