@@ -23,6 +23,8 @@ import { verbs } from "./verbs.js";
 
 /** How long a transaction's answer is kept for repeats. */
 export const REPEAT_WINDOW_MS = 10 * 60_000;
+/** Refusals published on event/audit per second (all of them are in audit.jsonl). */
+const REFUSALS_PER_S = 20;
 /** At most this many answers are kept; beyond, the oldest go first. */
 const MAX_REMEMBERED = 10_000;
 
@@ -46,7 +48,15 @@ export class ControlService implements Service {
   private readonly answers = new Map<string, { atMs: number; answer: Promise<Response> }>();
   private limiter: RateLimiter;
   private readonly off: Array<() => void> = [];
-  private readonly counts = { requests: 0, refused: 0, repeats: 0, busy: 0, ignoredRetained: 0 };
+  private readonly counts = {
+    requests: 0,
+    refused: 0,
+    repeats: 0,
+    busy: 0,
+    ignoredRetained: 0,
+    auditEventsSuppressed: 0,
+  };
+  private readonly refusalEvents = new RateLimiter(REFUSALS_PER_S, 2 * REFUSALS_PER_S);
   /** Set at stop: from then on every request is refused, so nothing runs after the bench is made safe. */
   private stopping = false;
   private readonly inFlight = new Set<Promise<Response>>();
@@ -229,7 +239,14 @@ export class ControlService implements Service {
       ...(args !== undefined ? { request: redact(args) } : {}),
     };
     this.audit.append(entry);
-    this.deps.bus.emit("audit", entry);
+    // Every line goes to the file; refusals go out on event/audit at most REFUSALS_PER_S (a flood
+    // of garbage must not bury telemetry behind it on the broker), the rest counted and logged.
+    if (status === "ok" || this.refusalEvents.take("refused")) this.deps.bus.emit("audit", entry);
+    else if (this.counts.auditEventsSuppressed++ % 1000 === 0)
+      this.deps.logger.warn(
+        { suppressed: this.counts.auditEventsSuppressed },
+        "refused requests beyond the event/audit rate: in audit.jsonl only",
+      );
     const log = status === "ok" ? this.deps.logger.info : this.deps.logger.warn;
     log.call(
       this.deps.logger,
@@ -254,6 +271,7 @@ export class ControlService implements Service {
       controlRepeats: this.counts.repeats,
       controlBusy: this.counts.busy,
       controlIgnoredRetained: this.counts.ignoredRetained,
+      auditEventsSuppressed: this.counts.auditEventsSuppressed,
       auditWriteFailures: this.audit.failures,
     };
   }

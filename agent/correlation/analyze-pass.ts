@@ -8,6 +8,7 @@
 import { type CorrelationHistogram, CrossCorrelator } from "./cross-correlation.js";
 import { LogCorrelator, type LogHistogram } from "./log-bins.js";
 import { ParallelCorrelator } from "./parallel.js";
+import { TimeTagFileError } from "./readers/errors.js";
 import type { TimeTagFile } from "./readers/time-tag-file.js";
 import { SyncHistogram } from "./sync-histogram.js";
 import { workerUrl } from "./worker-url.js";
@@ -119,7 +120,10 @@ export async function correlationPass(tags: TimeTagFile, o: PassOptions): Promis
     // The whole file's busiest two (counted by the decoder on the way) decide.
     const busiest = busiestTwo(tags.counters?.photons ?? []);
     if (busiest.length < 2)
-      throw new RangeError(`the file has photons on ${busiest.length} channel(s); a correlation needs two`);
+      throw new TimeTagFileError(
+        tags.info.file,
+        `photons on ${busiest.length} channel(s) only; a correlation needs two`,
+      );
     const pair: [number, number] = [busiest[0]!, busiest[1]!];
     if (!result || result.channels[0] !== pair[0] || result.channels[1] !== pair[1]) {
       passes++;

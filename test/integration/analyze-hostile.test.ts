@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { Rng } from "../../sim/random.js";
 import { type PtuTag, PtuTagType, ptuHeaderBytes } from "../../sim/tag-files.js";
 import { spawnAgent } from "../helpers/processes.js";
 
@@ -77,6 +78,36 @@ describe("analyze on hostile files", () => {
     expect(stderr).toContain(
       `${file}: MeasDesc_GlobalResolution ${shown} s is not a time-tagger's resolution`,
     );
+  });
+
+  it("random records: a channel's time going back is refused before any kernel sees it; --force drops them", async () => {
+    const rng = new Rng(11);
+    const random = Buffer.alloc(4 * 20_000);
+    for (let i = 0; i < random.length; i += 4) random.writeUInt32LE((rng.uniform() * 2 ** 32) >>> 0, i);
+    const header = ptuHeaderBytes([
+      ["TTResultFormat_TTTRRecType", -1, PtuTagType.Int8, 0x01010204],
+      ["TTResultFormat_BitsPerRecord", -1, PtuTagType.Int8, 32],
+      ["MeasDesc_GlobalResolution", -1, PtuTagType.Float8, 1e-12],
+    ]);
+    const file = join(dir, "random.ptu");
+    writeFileSync(file, Buffer.concat([header, random]));
+    const refused = await analyze(file);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/goes back in time at record \d+ .*\(--force analyses it anyway\)/);
+    const run = spawnAgent(["analyze", file, "--json", "--force"]);
+    expect((await run.exit).code).toBe(0); // was: out of bounds in the WebAssembly pair kernel
+    const report = JSON.parse(run.stdout()) as { warnings: string[] };
+    expect(report.warnings.some((w) => /^\d+ records dropped: their channel's time went back/.test(w))).toBe(
+      true,
+    );
+  });
+
+  it("a zero-filled quTAG file (times standing still) keeps the reorder buffer bounded and ends in exit 3", async () => {
+    const file = join(dir, "zeros.qutag");
+    writeFileSync(file, Buffer.alloc(60e6)); // 6 M records at time 0 on channel 0
+    const { code, stderr } = await analyze(file);
+    expect(code).toBe(3);
+    expect(stderr).toContain(`${file}: photons on 1 channel(s) only; a correlation needs two`);
   });
 
   it("a date that is not one is read as unknown, and the file is analysed", async () => {

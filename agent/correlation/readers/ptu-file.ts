@@ -13,6 +13,7 @@ import { isLegacyPicoHarp, parseLegacyHeader } from "./picoharp-legacy.js";
 import { numberTag, type PtuHeader, parsePtuHeader } from "./ptu-header.js";
 import { type DecodeCounters, type DecodedChunk, PtuDecoder } from "./ptu-records.js";
 import { type RecordType, recordType } from "./record-types.js";
+import { ChannelOrder } from "./time-order.js";
 import { checkSpan, type ReadOptions, type TimeTagFile, type TimeTagFileInfo } from "./time-tag-file.js";
 
 const HEADER_PROBE_BYTES = 1 << 16;
@@ -118,6 +119,10 @@ export class PtuFile implements TimeTagFile {
     const { info } = this;
     const decoder = new PtuDecoder(this.type, info.resolutionPs, info.syncPeriodPs ?? 0);
     this.decoder = decoder;
+    const order = new ChannelOrder();
+    const refuse = (message: string): never => {
+      throw new TimeTagFileError(info.file, message, true);
+    };
     const chunkRecords = this.options.chunkRecords ?? 1 << 20;
     const buffer = Buffer.alloc(chunkRecords * 4);
     const handle = await open(info.file, "r");
@@ -140,11 +145,13 @@ export class PtuFile implements TimeTagFile {
           if (err instanceof RecordError) throw new TimeTagFileError(info.file, err.message);
           throw err;
         }
-        yield chunk;
+        yield order.check(chunk, this.options.force ?? false, refuse);
       }
     } finally {
       await handle.close();
     }
+    if (order.dropped > 0)
+      this.warnings.push(`${order.dropped} records dropped: their channel's time went back (--force)`);
     this.checkData(decoder.counters);
   }
 

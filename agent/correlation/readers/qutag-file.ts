@@ -20,6 +20,8 @@ import { checkSpan, type ReadOptions, type TimeTagFile, type TimeTagFileInfo } f
 
 export const QUTAG_HEADER_BYTES = 40;
 export const QUTAG_RECORD_BYTES = 10;
+/** Most records the reorder buffer holds (9 bytes each: 36 MB). */
+export const MAX_BUFFERED = 4 << 20;
 /** Default reorder window: 10 ms, far beyond the quTAG's buffer flush interval. */
 const DEFAULT_REORDER_PS = 10e9;
 /** Channels a correlation can address; a quTAG has at most a few dozen inputs. */
@@ -140,6 +142,10 @@ export class QutagFile implements TimeTagFile {
     c.dropped = reorder.dropped + badChannels;
     if (reorder.dropped > 0)
       this.warnings.push(`${reorder.dropped} records arrived too far out of time order and were dropped`);
+    if (reorder.forced > 0)
+      this.warnings.push(
+        `the reorder buffer filled ${reorder.forced} times before its window passed (times standing still?): its oldest records were released early`,
+      );
     if (badChannels > 0)
       this.warnings.push(`${badChannels} records named channels above ${MAX_CHANNEL} and were dropped`);
     checkSpan(c, this.warnings);
@@ -176,6 +182,8 @@ export class ReorderBuffer {
   reordered = 0;
   /** Records too late to place. */
   dropped = 0;
+  /** Times the buffer was full before the window passed, and released its oldest records early. */
+  forced = 0;
 
   constructor(readonly windowPs: number) {}
 
@@ -211,9 +219,18 @@ export class ReorderBuffer {
     return worst > 0 ? { byPs: worst } : undefined;
   }
 
-  /** Releases the records no later record can precede (all of them at the end of the stream). */
+  /**
+   * Releases the records no later record can precede (all of them at the end of the stream). The
+   * buffer is bounded: beyond MAX_BUFFERED records (a file whose times stand still — all equal,
+   * all zero — never reaches the window) the oldest are released anyway, and a record older than
+   * them is dropped and counted like any late one.
+   */
   release(all: boolean): DecodedChunk {
     const limit = all ? Number.POSITIVE_INFINITY : this.maxSeenPs - this.windowPs;
+    if (!all && this.times.length > MAX_BUFFERED) {
+      this.forced++;
+      return this.cut(this.times.length - MAX_BUFFERED / 2);
+    }
     let lo = 0;
     let hi = this.times.length;
     while (lo < hi) {
@@ -221,10 +238,15 @@ export class ReorderBuffer {
       if (this.times[mid]! <= limit) lo = mid + 1;
       else hi = mid;
     }
-    const released = { channels: this.channels.slice(0, lo), timesPs: this.times.slice(0, lo) };
-    if (lo > 0) this.lastReleasedPs = this.times[lo - 1]!;
-    this.times = this.times.slice(lo);
-    this.channels = this.channels.slice(lo);
+    return this.cut(lo);
+  }
+
+  /** The first `n` records out, the rest kept. */
+  private cut(n: number): DecodedChunk {
+    const released = { channels: this.channels.slice(0, n), timesPs: this.times.slice(0, n) };
+    if (n > 0) this.lastReleasedPs = this.times[n - 1]!;
+    this.times = this.times.slice(n);
+    this.channels = this.channels.slice(n);
     return released;
   }
 
