@@ -11,12 +11,14 @@
 import { availableParallelism } from "node:os";
 import { correlationPass } from "./analyze-pass.js";
 import { type CorrelationHistogram, fineBinPs, rebin } from "./cross-correlation.js";
-import { binOnGrid, type CwG2 } from "./cw-g2.js";
+import { binOnGrid, type CwG2, OptionMismatch } from "./cw-g2.js";
 import { g2Zero } from "./g2.js";
 import { logEdgesPs, normaliseLog } from "./log-bins.js";
 import type { PulsedG2 } from "./pulsed-g2.js";
 import { type Brightness, brightness, type ChannelRate, channelRate } from "./rates.js";
+import { TimeTagFileError } from "./readers/errors.js";
 import { openTimeTagFile } from "./readers/open.js";
+import type { TimeTagFile } from "./readers/time-tag-file.js";
 import { type DecayFit, fitDecay } from "./sync-histogram.js";
 
 export interface AnalyzeOptions {
@@ -87,6 +89,18 @@ export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Anal
       );
   }
   const tags = await openTimeTagFile(file, { force: o.force });
+  try {
+    return await analyzeTags(file, tags, o);
+  } catch (err) {
+    // An option that does not fit these data is a usage error (exit 2); any other range the
+    // analysis meets is the data's (exit 3).
+    if (err instanceof OptionMismatch) throw new UsageError(err.message);
+    if (err instanceof RangeError) throw new TimeTagFileError(file, err.message);
+    throw err;
+  }
+}
+
+async function analyzeTags(file: string, tags: TimeTagFile, o: AnalyzeOptions): Promise<Analysis> {
   const records = tags.info.records;
   const report = (done: number) => o.progress?.(records > 0 ? done / records : 1);
 
@@ -118,8 +132,9 @@ export async function analyzeFile(file: string, o: AnalyzeOptions): Promise<Anal
         `--channels: channel ${c} has no photons in this file (it has ${Object.keys(photons).join(", ")})`,
       );
   if (histogram.counts.reduce((x, y) => x + y, 0) === 0)
-    throw new UsageError(
-      `no coincidences between channels ${channels.join(" and ")} within ±${o.windowPs} ps`,
+    throw new TimeTagFileError(
+      file,
+      `no coincidences between channels ${channels.join(" and ")} within ±${o.windowPs} ps (a wider --window-ns?)`,
     );
   const measured = g2Zero(histogram, {
     periodPs: o.periodPs,

@@ -12,6 +12,9 @@
 import type { CorrelationHistogram } from "./cross-correlation.js";
 import { type CwFit, fitCwFeature } from "./cw-fit.js";
 
+/** The options asked for (a bin, a zero delay, a background) do not fit these data: a usage error, not a data fault. */
+export class OptionMismatch extends RangeError {}
+
 export interface CwG2 {
   kind: "cw";
   /** Width of the g2(0) bin, ps. */
@@ -113,13 +116,13 @@ export function cwG2(h: CorrelationHistogram, options: CwOptions = {}): CwG2 {
   const binPs =
     options.binPs ?? Math.min(autoCwBinPs(h, fit), binOnGrid(h, 2 * (h.windowPs - Math.abs(zeroDelayPs))));
   if (!Number.isInteger(binPs / h.binPs) || binPs <= 0)
-    throw new RangeError(
+    throw new OptionMismatch(
       `the g2(0) bin (${binPs} ps) must be a whole number of the histogram's ${h.binPs} ps bins`,
     );
   const fineBins = binPs / h.binPs;
   const first = Math.round((zeroDelayPs - binPs / 2 + h.windowPs) / h.binPs);
   if (first < 0 || first + fineBins > h.counts.length)
-    throw new RangeError(
+    throw new OptionMismatch(
       `a ${binPs} ps bin centred on the zero delay ${zeroDelayPs.toFixed(0)} ps does not fit in the ±${h.windowPs} ps histogram`,
     );
   let centreCounts = 0;
@@ -155,7 +158,7 @@ export function cwG2(h: CorrelationHistogram, options: CwOptions = {}): CwG2 {
   const rho = options.backgroundCps.map((b, i) => {
     const rate = h.singles[i]! / (h.spanPs * 1e-12);
     if (!(b >= 0) || b >= rate)
-      throw new RangeError(
+      throw new OptionMismatch(
         `background ${b} cps on channel ${h.channels[i]} is not below its measured rate ${rate.toFixed(0)} cps`,
       );
     return 1 - b / rate;

@@ -151,7 +151,9 @@ export class PtuFile implements TimeTagFile {
       await handle.close();
     }
     if (order.dropped > 0)
-      this.warnings.push(`${order.dropped} records dropped: their channel's time went back (--force)`);
+      this.warnings.push(
+        `${order.dropped} records dropped: their channel's time went back or lay beyond any acquisition (--force)`,
+      );
     this.checkData(decoder.counters);
   }
 

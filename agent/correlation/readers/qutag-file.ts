@@ -16,6 +16,7 @@
 import { open } from "node:fs/promises";
 import { TimeTagFileError } from "./errors.js";
 import { type DecodeCounters, type DecodedChunk, newCounters } from "./ptu-records.js";
+import { ChannelOrder } from "./time-order.js";
 import { checkSpan, type ReadOptions, type TimeTagFile, type TimeTagFileInfo } from "./time-tag-file.js";
 
 export const QUTAG_HEADER_BYTES = 40;
@@ -81,6 +82,11 @@ export class QutagFile implements TimeTagFile {
     const c: DecodeCounters = { ...newCounters(), reordered: 0, dropped: 0 };
     this.state = c;
     const reorder = new ReorderBuffer(this.options.reorderWindowPs ?? DEFAULT_REORDER_PS);
+    const order = new ChannelOrder();
+    const force = this.options.force ?? false;
+    const refuse = (message: string): never => {
+      throw new TimeTagFileError(this.info.file, message, true);
+    };
     const chunkRecords = this.options.chunkRecords ?? 1 << 20;
     const buffer = Buffer.alloc(chunkRecords * QUTAG_RECORD_BYTES);
     const handle = await open(info.file, "r");
@@ -130,10 +136,10 @@ export class QutagFile implements TimeTagFile {
             `record near byte ${position} is ${late.byPs} ps older than records already released: more out of time order than the ${reorder.windowPs / 1e9} ms reorder window`,
           );
         }
-        const released = reorder.release(false);
+        const released = order.check(reorder.release(false), force, refuse);
         if (released.timesPs.length > 0) yield this.count(released, c);
       }
-      const rest = reorder.release(true);
+      const rest = order.check(reorder.release(true), force, refuse);
       if (rest.timesPs.length > 0) yield this.count(rest, c);
     } finally {
       await handle.close();
@@ -142,6 +148,8 @@ export class QutagFile implements TimeTagFile {
     c.dropped = reorder.dropped + badChannels;
     if (reorder.dropped > 0)
       this.warnings.push(`${reorder.dropped} records arrived too far out of time order and were dropped`);
+    if (order.dropped > 0)
+      this.warnings.push(`${order.dropped} records dropped: beyond any acquisition's time (--force)`);
     if (reorder.forced > 0)
       this.warnings.push(
         `the reorder buffer filled ${reorder.forced} times before its window passed (times standing still?): its oldest records were released early`,

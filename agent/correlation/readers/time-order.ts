@@ -1,10 +1,15 @@
 /**
  * Each channel's times must not go back: the pair kernels walk every channel's times forwards
- * and rely on it (random records read out of their memory). Checked on every decoded chunk
+ * and rely on it (random records read out of their memory). And every time must lie within
+ * 0 … MAX_TIME_PS of the file's start (random quTAG records reach ±2^64 ps, which the kernels'
+ * 64-bit integers cannot hold). Checked on every decoded chunk
  * before anything correlates it: a time that goes back is a contradiction of the file (exit 3),
  * or, with --force, the record is dropped and counted.
  */
 import type { DecodedChunk } from "./ptu-records.js";
+
+/** No acquisition runs for 2^62 ps (53 days): a later time is not a tag (the kernels' 64-bit integers end at 2^63). */
+export const MAX_TIME_PS = 2 ** 62;
 
 export class ChannelOrder {
   private readonly last = new Float64Array(256).fill(Number.NEGATIVE_INFINITY);
@@ -23,10 +28,13 @@ export class ChannelOrder {
     for (let i = 0; i < channels.length; i++) {
       const channel = channels[i]!;
       const t = timesPs[i]!;
-      if (t < last[channel]!) {
+      const inRange = t >= 0 && t <= MAX_TIME_PS;
+      if (!inRange || t < last[channel]!) {
         if (!force)
           refuse(
-            `channel ${channel} goes back in time at record ${this.seen + i} (${t} ps after ${last[channel]} ps): the records are not time tags in order`,
+            inRange
+              ? `channel ${channel} goes back in time at record ${this.seen + i} (${t} ps after ${last[channel]} ps): the records are not time tags in order`
+              : `record ${this.seen + i} lies at ${t} ps from the file's start, outside 0 … 2^62 ps (53 days): not a time tag`,
           );
         this.dropped++;
         continue;
