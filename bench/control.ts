@@ -7,48 +7,13 @@
  * ms for each, the ratio loaded/idle of the p99, the tags correlated meanwhile. Target: p99 under
  * 100 ms on this machine.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import mqtt from "mqtt";
-import pino from "pino";
-import { startAgent } from "../agent/main.js";
 import { sendImmediately } from "../agent/mqtt/publisher.js";
-import { loadConfig } from "../config/load.js";
-import { createSimulatedBench } from "../sim/provider.js";
-import { twoStreamReplay } from "./lib/tag-replay.js";
+import { feedTags, startLoadedAgent } from "./lib/loaded-agent.js";
 
 const REQUESTS = Number(process.env.CONTROL_BENCH_REQUESTS ?? 400);
-const RATE_PER_CHANNEL = 5e6;
-const SLICE_MS = 10;
 
-const port = 20000 + Math.floor(Math.random() * 20000);
-const { config } = loadConfig({
-  file: "config/examples/sim-bench.yaml",
-  overrides: {
-    "mqtt.embedded": { host: "127.0.0.1", port },
-    "alignment.enabled": false,
-    "control.rateLimit": { perVerbPerS: 10_000, burst: 10_000 },
-    correlation: {
-      integrationS: 1,
-      histograms: [
-        { name: "hbt", a: "detectorA", b: "detectorB", windowNs: 500, binPs: 1000, periodPs: "cw" },
-      ],
-    },
-  },
-});
-const logger = pino({ level: "silent" });
-const sim = createSimulatedBench(config, logger);
-// The simulated tagger is unplugged: the only tags are the replayed 2 × 5 Mcps below.
-sim.bench.inject({ fault: "device-unplugged", device: "tagger" });
-sim.clock.start();
-const agent = await startAgent(config, {
-  logger,
-  providers: { sim: sim.provider },
-  stateDir: mkdtempSync(join(tmpdir(), "photon-bench-control-bench-")),
-  correlationWorker: pathToFileURL("dist/agent/correlation/correlation-worker.js"),
-});
+const { agent } = await startLoadedAgent("control");
 const root = agent.topics.root;
 const client = await mqtt.connectAsync(agent.brokerUrl, { protocolVersion: 4, reconnectPeriod: 0 });
 sendImmediately(client);
@@ -94,21 +59,13 @@ await measure(); // warm-up
 const idle = await measure();
 
 // Full live correlation: 10 M tags/s of wall time into the agent's bus, in 10 ms slices.
-const next = twoStreamReplay(RATE_PER_CHANNEL)();
-const tagsPerSlice = Math.round((2 * RATE_PER_CHANNEL * SLICE_MS) / 1000);
-let offered = 0;
 let measurements = 0;
 agent.bus.on("measurement", () => measurements++);
-const startedAt = performance.now();
-const feeder = setInterval(() => {
-  const due = Math.floor((performance.now() - startedAt) / SLICE_MS) * tagsPerSlice;
-  if (due > offered) next(due - offered, (chunk) => agent.bus.emit("tags", { source: "tagger", chunk }));
-  offered = Math.max(offered, due);
-}, SLICE_MS);
+const feeder = feedTags(agent);
 await new Promise((r) => setTimeout(r, 1500));
 const loaded = await measure();
-const loadedS = (performance.now() - startedAt) / 1000;
-clearInterval(feeder);
+const offeredTagsPerS = feeder.offeredTagsPerS();
+feeder.stop();
 
 console.log(
   JSON.stringify({
@@ -116,7 +73,7 @@ console.log(
     requestsPerVerb: REQUESTS,
     idle,
     underLoad: loaded,
-    offeredTagsPerS: Math.round(offered / loadedS),
+    offeredTagsPerS,
     measurementsWhileLoaded: measurements,
     p99RatioLoadedOverIdle: Number((loaded.laserPowerP99Ms / idle.laserPowerP99Ms).toFixed(2)),
     targetP99Ms: 100,

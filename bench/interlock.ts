@@ -8,42 +8,11 @@
  * tick (50 ms).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import pino from "pino";
-import { startAgent } from "../agent/main.js";
-import { loadConfig } from "../config/load.js";
-import { createSimulatedBench } from "../sim/provider.js";
-import { twoStreamReplay } from "./lib/tag-replay.js";
+import { availableParallelism } from "node:os";
+import { feedTags, startLoadedAgent } from "./lib/loaded-agent.js";
 
 const TRIPS = Number(process.env.INTERLOCK_BENCH_TRIPS ?? 60);
-const port = 20000 + Math.floor(Math.random() * 20000);
-const { config } = loadConfig({
-  file: "config/examples/sim-bench.yaml",
-  overrides: {
-    "mqtt.embedded": { host: "127.0.0.1", port },
-    "alignment.enabled": false,
-    "control.rateLimit": { perVerbPerS: 10_000, burst: 10_000 },
-    correlation: {
-      integrationS: 1,
-      histograms: [
-        { name: "hbt", a: "detectorA", b: "detectorB", windowNs: 500, binPs: 1000, periodPs: "cw" },
-      ],
-    },
-  },
-});
-const logger = pino({ level: "silent" });
-const sim = createSimulatedBench(config, logger);
-sim.bench.inject({ fault: "device-unplugged", device: "tagger" }); // the tags come from the replay below
-sim.clock.start();
-const agent = await startAgent(config, {
-  logger,
-  providers: { sim: sim.provider },
-  stateDir: mkdtempSync(join(tmpdir(), "photon-bench-interlock-bench-")),
-  correlationWorker: pathToFileURL("dist/agent/correlation/correlation-worker.js"),
-});
+const { agent, sim, config } = await startLoadedAgent("interlock");
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let sent = 0;
@@ -81,17 +50,11 @@ const idle = await measure();
 const burners: ChildProcess[] = [];
 for (let i = 0; i < availableParallelism(); i++)
   burners.push(spawn(process.execPath, ["-e", "for(;;){}"], { stdio: "ignore" }));
-const next = twoStreamReplay(5e6)();
-const startedAt = performance.now();
-let offered = 0;
-const feeder = setInterval(() => {
-  const due = Math.floor((performance.now() - startedAt) / 10) * 100_000;
-  if (due > offered) next(due - offered, (chunk) => agent.bus.emit("tags", { source: "tagger", chunk }));
-  offered = Math.max(offered, due);
-}, 10);
+const feeder = feedTags(agent);
 await sleep(1000);
 const loaded = await measure();
-clearInterval(feeder);
+const offeredTagsPerS = feeder.offeredTagsPerS();
+feeder.stop();
 for (const b of burners) b.kill("SIGKILL");
 
 console.log(
@@ -100,7 +63,7 @@ console.log(
     trips: TRIPS,
     tickMs: config.loops.interlocks.periodMs,
     idle,
-    busy: { ...loaded, competingProcesses: burners.length, liveCorrelationTagsPerS: 1e7 },
+    busy: { ...loaded, competingProcesses: burners.length, liveCorrelationTagsPerS: offeredTagsPerS },
     targetP99Ms: config.loops.interlocks.periodMs,
   }),
 );
