@@ -18,9 +18,12 @@ const root = agent.topics.root;
 const client = await mqtt.connectAsync(agent.brokerUrl, { protocolVersion: 4, reconnectPeriod: 0 });
 sendImmediately(client);
 const waiting = new Map<string, () => void>();
+let refused = 0;
 client.on("message", (_topic, payload) => {
-  const transaction = (JSON.parse(payload.toString()) as { transaction: string }).transaction;
-  waiting.get(transaction)?.();
+  const answer = JSON.parse(payload.toString()) as { transaction: string; status: string };
+  // Only answered-and-done requests count: a refusal (busy, limit) would time a shortcut.
+  if (answer.status !== "ok") refused++;
+  waiting.get(answer.transaction)?.();
 });
 await client.subscribeAsync(`${root}/response/#`, { qos: 1 });
 
@@ -67,6 +70,8 @@ const loaded = await measure();
 const offeredTagsPerS = feeder.offeredTagsPerS();
 feeder.stop();
 
+if (refused > 0)
+  throw new Error(`${refused} requests were refused: the latencies would not be those of the work`);
 console.log(
   JSON.stringify({
     bench: "control-request-response",

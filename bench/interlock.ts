@@ -21,7 +21,12 @@ const request = (verb: string) =>
 
 /** Door opens; the time until the permit line is low, ms (polled every turn of the event loop). */
 async function trip(): Promise<number> {
-  await request("interlock/reset");
+  // The trip is timed from a permitted laser: a reset refused would time nothing (permit already low).
+  const reset = await request("interlock/reset");
+  if (reset.status !== "ok" || !sim.bench.laser.permit)
+    throw new Error(
+      `interlock/reset did not restore the permit: ${JSON.stringify(reset.error ?? reset.data)}`,
+    );
   const t0 = performance.now();
   sim.bench.inject({ fault: "door-open" });
   while (sim.bench.laser.permit) {

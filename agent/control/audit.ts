@@ -14,6 +14,8 @@ const ROTATE_BYTES = 10e6;
 export class AuditLog {
   readonly file: string;
   private writing: Promise<void> = Promise.resolve();
+  /** The file's size as this writer knows it (undefined until first read). */
+  private bytes: number | undefined;
   failures = 0;
 
   constructor(
@@ -27,12 +29,17 @@ export class AuditLog {
     const line = `${JSON.stringify(entry)}\n`;
     this.writing = this.writing.then(async () => {
       try {
-        const size = await stat(this.file).then(
+        // The file's size is read once, then counted here: no stat per line.
+        this.bytes ??= await stat(this.file).then(
           (s) => s.size,
           () => 0,
         );
-        if (size > ROTATE_BYTES) await rename(this.file, `${this.file}.1`);
+        if (this.bytes > ROTATE_BYTES) {
+          await rename(this.file, `${this.file}.1`);
+          this.bytes = 0;
+        }
         await appendFile(this.file, line, { mode: 0o640 });
+        this.bytes += Buffer.byteLength(line);
       } catch (err) {
         this.failures++;
         this.logger.error({ file: this.file, err: (err as Error).message }, "could not write the audit log");
