@@ -22,6 +22,8 @@ export interface StatusPayload {
   /** Where the agent runs: one agent per bench (agent/mqtt/bench-claim.ts). */
   host?: string;
   pid?: number;
+  /** When that agent started (ISO 8601): of two on one bench, the later took it over. */
+  startedAt?: string;
   /** The simulated or the real bench. */
   backend?: string;
 }

@@ -17,7 +17,7 @@ import { ConfigStore, loadStartingConfig } from "./control/config-store.js";
 import { ControlService } from "./control/control-service.js";
 import { limitsOf, type SafetyLimits } from "./control/limits.js";
 import type { BenchDevices } from "./devices.js";
-import { EventBus } from "./events.js";
+import { EventBus, type StatusPayload } from "./events.js";
 import { type BrokerLogin, EmbeddedBrokerService } from "./mqtt/broker.js";
 import { MqttService, readSecretFile } from "./mqtt/mqtt-service.js";
 import type { Topics } from "./mqtt/topics.js";
@@ -54,6 +54,8 @@ export interface AgentOptions {
   onInterlockTick?: () => void;
   /** Start even if another agent's retained status says it runs this bench. */
   takeover?: boolean;
+  /** Another agent took the bench over with --takeover: the caller stops this one. */
+  onTakenOver?: (other: StatusPayload) => void;
 }
 
 export interface RunningAgent {
@@ -126,6 +128,9 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     brokerUrl,
     bus,
     backend: () => bench.backend,
+    stateDir,
+    startedAt: new Date().toISOString(),
+    ...(options.onTakenOver ? { onTakenOver: options.onTakenOver } : {}),
     logger: log("mqtt"),
     ...(options.takeover ? { takeover: true } : {}),
   });

@@ -3,7 +3,8 @@
  * whose options commander has read).
  *
  * Exit status: 0 done (SIGTERM/SIGINT is a normal stop), 1 the agent could not run,
- * 2 bad arguments or configuration (one line per problem, with its path and YAML line).
+ * 2 bad arguments or configuration (one line per problem, with its path and YAML line),
+ * 4 stood down: another agent took the bench over (`--takeover`); systemd does not restart it.
  * Logs are pino JSON on stdout; the few lines meant for a person go to stderr.
  */
 import { constants } from "node:fs";
@@ -80,6 +81,8 @@ export async function runAgentCommand(options: RunOptions): Promise<void> {
 const READY_BROKER_WAIT_MS = 5000;
 /** A crash's safe state gets this long before the process exits regardless. */
 const CRASH_EXIT_MS = 15_000;
+/** Stood down for another agent (the unit's RestartPreventExitStatus). */
+export const EXIT_TAKEN_OVER = 4;
 
 async function run(options: RunOptions): Promise<void> {
   const simSpeed = Number(options.simSpeed);
@@ -99,8 +102,10 @@ async function run(options: RunOptions): Promise<void> {
   const abort = new AbortController();
   let agent: RunningAgent | undefined;
   let signals = 0;
+  let exitStatus = 0;
   const stopNow = (reason: string, status: number) => {
     notifier.stopping(`stopping (${reason}): making the bench safe`);
+    exitStatus = Math.max(exitStatus, status);
     if (!agent) {
       abort.abort(reason); // the start-up stops what it has started, then throws StartAborted
       return;
@@ -144,12 +149,14 @@ async function run(options: RunOptions): Promise<void> {
       baseDocument: document,
       signal: abort.signal,
       onInterlockTick: () => notifier.watchdog(),
+      onTakenOver: (other) =>
+        stopNow(`taken over by host ${other.host ?? "?"} pid ${other.pid ?? "?"}`, EXIT_TAKEN_OVER),
       ...(options.takeover ? { takeover: true } : {}),
     });
   } catch (err) {
     if (err instanceof StartAborted) {
       logger.info({ reason: err.reason }, "stopped during start-up: the bench is in its safe state");
-      process.exit(crashed ? 1 : 0);
+      process.exit(exitStatus);
     }
     if (err instanceof BenchInUseError) fail(1, [err.message]);
     if (err instanceof PortInUseError)

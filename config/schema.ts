@@ -67,8 +67,29 @@ export const mqttSchema = z
         maxDelayMs: z.int().min(100).default(30_000),
       })
       .prefault({}),
-    /** Messages held while the broker is away; beyond this the oldest are dropped and counted. */
-    outboxLimit: z.int().min(1).max(1_000_000).default(5000),
+    /** MQTT 5: how long the broker keeps the agent's session (its subscriptions) after a disconnect. */
+    sessionExpiryS: z.int().min(0).max(4_294_967_295).default(86_400),
+    /**
+     * Event messages (telemetry, measurements, alarms, alignment, audit, config) are journaled
+     * in the state directory until the broker acknowledges them. Beyond maxBytes the oldest
+     * telemetry is summarised, then dropped; other kinds only after all telemetry.
+     */
+    outbox: z
+      .strictObject({
+        maxBytes: z
+          .int()
+          .min(64 * 1024)
+          .max(2 ** 31)
+          .default(16 * 1024 * 1024),
+        /** Journal writes are batched: one write and fsync per flushMs, or at flushBytes. */
+        flushMs: z.int().min(1).max(10_000).default(200),
+        flushBytes: z
+          .int()
+          .min(4096)
+          .max(64 * 1024 * 1024)
+          .default(1024 * 1024),
+      })
+      .prefault({}),
   })
   .prefault({})
   .refine((m) => m.tls === undefined || m.broker.startsWith("mqtts:"), {

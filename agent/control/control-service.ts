@@ -76,8 +76,12 @@ export class ControlService implements Service {
   async start(): Promise<void> {
     this.off.push(this.deps.bus.on("measurement", (m) => this.measurements.set(m.name, m)));
     const prefix = this.deps.mqtt.topics.request("");
-    await this.deps.mqtt.subscribe(this.deps.mqtt.topics.request(), (message) =>
-      this.onMessage(prefix, message),
+    // QoS 0: the broker keeps the agent's session while it is away, and must not keep commands
+    // for it to run late; a caller that got no answer repeats its transaction.
+    await this.deps.mqtt.subscribe(
+      this.deps.mqtt.topics.request(),
+      (message) => this.onMessage(prefix, message),
+      0,
     );
   }
 

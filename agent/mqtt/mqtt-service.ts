@@ -3,11 +3,16 @@
  * its topic (./topics.ts), the retained online/offline status (offline is the will), and the
  * connection the control plane subscribes through. Starting only begins connecting — nothing
  * waits for the broker, so the bench is made safe first whatever the network does; messages
- * wait in the outbox until the connection is up. It stops after the bench is safe (it starts
- * before the devices), publishing `offline` last.
+ * wait in the durable outbox (./outbox.ts) until the broker has them. It stops after the bench
+ * is safe (it starts before the devices), publishing `offline` last.
+ *
+ * Taken over: the agent watches its bench's status. A status from another agent (another host
+ * or pid) that started later means someone ran `--takeover`: this one stands down (onTakenOver)
+ * without publishing `offline` — the status is the other's now.
  */
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { join } from "node:path";
 import type { MqttConfig } from "../../config/schema.js";
 import type { TelemetryValues } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
@@ -15,6 +20,7 @@ import type { EventBus, StatusPayload } from "../events.js";
 import type { Service } from "../service.js";
 import { AGENT_VERSION } from "../version.js";
 import { claimBench } from "./bench-claim.js";
+import { DurableOutbox } from "./outbox.js";
 import { type MessageHandler, MqttPublisher, type OutgoingMessage } from "./publisher.js";
 import { Topics } from "./topics.js";
 
@@ -28,6 +34,12 @@ export interface MqttServiceDeps {
   backend: () => string;
   /** Start even if another agent's status says it runs this bench. */
   takeover?: boolean;
+  /** The outbox's journal lives in `<stateDir>/outbox`. */
+  stateDir: string;
+  /** When this agent started (ISO): of two agents on one bench, the later one keeps it. */
+  startedAt: string;
+  /** Another agent took the bench over (`--takeover`): stand down. */
+  onTakenOver?: (other: StatusPayload) => void;
   logger: Logger;
 }
 
@@ -64,6 +76,7 @@ export class MqttService implements Service {
   private publisher: MqttPublisher | undefined;
   private readonly unsubscribe: Array<() => void> = [];
   private stopReason = "shutdown";
+  private takenOverBy: StatusPayload | undefined;
 
   constructor(private readonly deps: MqttServiceDeps) {
     this.topics = new Topics(deps.settings.baseTopic, deps.benchId);
@@ -88,6 +101,13 @@ export class MqttService implements Service {
         this.topics.root,
         logger,
       );
+    const outbox = new DurableOutbox(
+      { dir: join(this.deps.stateDir, "outbox"), ...settings.outbox },
+      logger,
+      () => this.publisher?.pump(),
+      (fault) => this.diskAlarm(fault),
+    );
+    await outbox.open();
     const publisher = new MqttPublisher(
       {
         url: this.url,
@@ -96,24 +116,79 @@ export class MqttService implements Service {
         protocolVersion: settings.protocolVersion,
         keepaliveS: settings.keepaliveS,
         reconnect: settings.reconnect,
-        outboxLimit: settings.outboxLimit,
+        sessionExpiryS: settings.sessionExpiryS,
+        outbox,
         will: this.status("offline", "connection lost"),
         birth: () => [this.status("online")],
+        onConnectionChange: (connected) => this.connectionAlarm(connected),
       },
       logger,
     );
     this.publisher = publisher;
     const t = this.topics;
     const on = bus.on.bind(bus);
+    const durable = publisher.publishDurable.bind(publisher);
     this.unsubscribe.push(
-      on("telemetry", (p) => publisher.publish(t.telemetry(p.device), p)),
-      on("measurement", (m) => publisher.publish(t.measurement(m.name), m)),
-      on("alarm", (a) => publisher.publish(t.alarm(a.name), a, { retain: true })),
-      on("alignment", (a) => publisher.publish(t.alignment(), a)),
-      on("audit", (a) => publisher.publish(t.event("audit"), a)),
-      on("config", (c) => publisher.publish(t.config(), c, { retain: true })),
+      on("telemetry", (p) => durable("telemetry", t.telemetry(p.device), p)),
+      on("measurement", (m) => durable("measurement", t.measurement(m.name), m)),
+      on("alarm", (a) => durable("alarm", t.alarm(a.name), a, { retain: true })),
+      on("alignment", (a) => durable("alignment", t.alignment(), a)),
+      on("audit", (a) => durable("audit", t.event("audit"), a)),
+      on("config", (c) => durable("config", t.config(), c, { retain: true })),
     );
+    await publisher.subscribe(t.status(), (message) => this.watchStatus(message.payload));
     void publisher.start(0);
+  }
+
+  /** A later agent's status on our bench: it took over. */
+  private watchStatus(payload: Buffer): void {
+    if (this.takenOverBy) return;
+    let status: StatusPayload;
+    try {
+      status = JSON.parse(payload.toString()) as StatusPayload;
+    } catch {
+      return;
+    }
+    const other = status.host !== undefined && (status.host !== hostname() || status.pid !== process.pid);
+    if (!other || typeof status.startedAt !== "string" || status.startedAt <= this.deps.startedAt) return;
+    this.takenOverBy = status;
+    this.deps.logger.error(
+      { host: status.host, pid: status.pid, startedAt: status.startedAt },
+      "another agent took this bench over (--takeover): standing down",
+    );
+    this.deps.onTakenOver?.(status);
+  }
+
+  private lostAt: Date | undefined;
+
+  /** `broker-connection`: journaled while the broker is away, so subscribers learn when it was. */
+  private connectionAlarm(connected: boolean): void {
+    const now = new Date();
+    if (!connected) this.lostAt = now;
+    const since = this.lostAt ?? now;
+    this.deps.bus.emit("alarm", {
+      ts: now.toISOString(),
+      name: "broker-connection",
+      active: !connected,
+      severity: "warning",
+      since: since.toISOString(),
+      message: connected
+        ? `connected to the broker again after ${((now.getTime() - since.getTime()) / 1000).toFixed(1)} s; the outbox sends what waited`
+        : "connection to the broker lost; messages wait in the outbox",
+    });
+  }
+
+  private diskAlarm(fault: string | undefined): void {
+    this.deps.bus.emit("alarm", {
+      ts: new Date().toISOString(),
+      name: "outbox-disk",
+      active: fault !== undefined,
+      severity: "warning",
+      message:
+        fault === undefined
+          ? "the outbox writes to the state directory again"
+          : `the outbox cannot write to the state directory (${fault}): messages are held in memory only`,
+    });
   }
 
   /** Why the agent goes offline, for the last status it publishes. */
@@ -123,12 +198,12 @@ export class MqttService implements Service {
 
   async stop(): Promise<void> {
     for (const off of this.unsubscribe.splice(0)) off();
-    await this.publisher?.stop(this.status("offline", this.stopReason));
+    await this.publisher?.stop(this.takenOverBy ? undefined : this.status("offline", this.stopReason));
   }
 
   /** Subscribes through the agent's connection (again after each reconnect); resolves once the broker has it. */
-  async subscribe(filter: string, handler: MessageHandler): Promise<void> {
-    await this.publisher?.subscribe(filter, handler);
+  async subscribe(filter: string, handler: MessageHandler, qos: 0 | 1 = 1): Promise<void> {
+    await this.publisher?.subscribe(filter, handler, qos);
   }
 
   /**
@@ -159,7 +234,22 @@ export class MqttService implements Service {
 
   health(): TelemetryValues {
     const s = this.publisher?.getStats();
-    return s ? { mqttConnects: s.connects, mqttQueued: s.queued, mqttDropped: s.dropped } : {};
+    const o = this.publisher?.outboxStats();
+    return s && o
+      ? {
+          mqttConnects: s.connects,
+          mqttQueued: s.queued,
+          mqttDropped: s.dropped,
+          outboxPendingMessages: o.pendingMessages,
+          outboxPendingBytes: o.pendingBytes,
+          outboxBytesWritten: o.bytesWritten,
+          outboxFsyncs: o.fsyncs,
+          outboxSummarised: o.summarised,
+          outboxDropped: o.dropped,
+          outboxCorruptRecords: o.corruptRecords,
+          outboxDegraded: o.degraded,
+        }
+      : {};
   }
 
   private status(state: StatusPayload["state"], reason?: string): OutgoingMessage {
@@ -171,9 +261,10 @@ export class MqttService implements Service {
         benchId: this.deps.benchId,
         ts: new Date().toISOString(),
         ...(reason ? { reason } : {}),
-        ...(state === "online"
-          ? { version: AGENT_VERSION, host: hostname(), pid: process.pid, backend: this.deps.backend() }
-          : {}),
+        host: hostname(),
+        pid: process.pid,
+        startedAt: this.deps.startedAt,
+        ...(state === "online" ? { version: AGENT_VERSION, backend: this.deps.backend() } : {}),
       } satisfies StatusPayload),
     };
   }

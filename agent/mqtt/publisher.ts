@@ -1,13 +1,18 @@
 /**
  * The agent's one MQTT connection. QoS 1 throughout; the `offline` status is registered as the
  * will; reconnects are ours (exponential backoff with jitter, MQTT.js's fixed-period reconnect
- * off). While the broker is away, messages wait in a bounded outbox: beyond `outboxLimit` the
- * oldest is dropped, logged and counted. `protocolVersion: "auto"` tries MQTT 5 and falls back to
- * 3.1.1 when the broker refuses the version (aedes, older brokers).
+ * off). The session persists (clean start off, a stable client id): a message in flight when the
+ * connection drops is sent again on the same session. Event messages go through the durable
+ * outbox (./outbox.ts) and are handed to the client once on disk; responses and the status go
+ * straight out, and while the broker is away wait in memory (bounded: beyond
+ * VOLATILE_LIMIT the oldest is dropped, logged and counted). `protocolVersion: "auto"` tries
+ * MQTT 5 and falls back to 3.1.1 when the broker refuses the version (aedes, older brokers).
  */
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Logger } from "../../hal/logger.js";
 import { Backoff } from "../backoff.js";
+import type { DurableOutbox } from "./outbox.js";
+import type { MessageKind } from "./outbox-thin.js";
 
 export interface OutgoingMessage {
   topic: string;
@@ -39,10 +44,15 @@ export interface PublisherOptions {
   protocolVersion: "auto" | 4 | 5;
   keepaliveS: number;
   reconnect: { initialDelayMs: number; maxDelayMs: number };
-  outboxLimit: number;
+  /** MQTT 5: how long the broker keeps the session after a disconnect. */
+  sessionExpiryS: number;
+  /** Where event messages wait until the broker has them. */
+  outbox: DurableOutbox;
   will: OutgoingMessage;
   /** Messages published first on every (re)connect, e.g. the retained `online` status. */
   birth: () => OutgoingMessage[];
+  /** The connection was lost (after having been up), or is up again after a loss. */
+  onConnectionChange?: (connected: boolean) => void;
 }
 
 export interface PublisherStats {
@@ -66,6 +76,9 @@ export function sendImmediately(client: MqttClient): void {
 /** A connection that holds this long resets the reconnect backoff. */
 export const STABLE_CONNECTION_MS = 10_000;
 
+/** Responses and status messages held in memory while the broker is away. */
+export const VOLATILE_LIMIT = 1000;
+
 /** CONNACK codes for "unsupported protocol version": 1 in MQTT 3.1.1, 0x84 in MQTT 5. */
 const PROTOCOL_REFUSED = new Set([1, 0x84]);
 
@@ -79,9 +92,10 @@ export class MqttPublisher {
   private stopping = false;
   private stats = { connects: 0, published: 0, dropped: 0 };
   private firstConnect: (() => void) | undefined;
-  private readonly subscriptions = new Map<string, MessageHandler>();
+  private readonly subscriptions = new Map<string, { handler: MessageHandler; qos: 0 | 1 }>();
   /** The birth messages go out from announce() on (and again at every reconnect). */
   private announced = false;
+  private lostConnection = false;
 
   constructor(
     private readonly options: PublisherOptions,
@@ -104,6 +118,10 @@ export class MqttPublisher {
     };
   }
 
+  outboxStats() {
+    return this.options.outbox.getStats();
+  }
+
   /** Starts connecting; resolves at the first connection, or after `waitMs` with the agent still trying. */
   start(waitMs = 5000): Promise<void> {
     const connected = new Promise<void>((resolve) => {
@@ -119,7 +137,8 @@ export class MqttPublisher {
       clientId: o.clientId,
       protocolVersion: this.version,
       keepalive: o.keepaliveS,
-      clean: true,
+      clean: false,
+      ...(this.version === 5 ? { properties: { sessionExpiryInterval: o.sessionExpiryS } } : {}),
       reconnectPeriod: 0,
       connectTimeout: 10_000,
       will: { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: 1, retain: o.will.retain },
@@ -139,14 +158,20 @@ export class MqttPublisher {
       this.stableTimer.unref();
       this.stats.connects++;
       this.logger.info({ url: o.url, protocolVersion: this.version }, "connected to the MQTT broker");
-      // A clean session forgets subscriptions: take them again on every connect, and say
-      // `online` once the broker has them, so a request sent on seeing `online` is heard.
+      if (this.lostConnection) {
+        this.lostConnection = false;
+        o.onConnectionChange?.(true);
+      }
+      // The session may have expired (or the broker restarted without persistence): take the
+      // subscriptions again on every connect, and say `online` once the broker has them, so a
+      // request sent on seeing `online` is heard.
       void Promise.all(
-        [...this.subscriptions.keys()].map((filter) => this.subscribeNow(client, filter)),
+        [...this.subscriptions].map(([filter, { qos }]) => this.subscribeNow(client, filter, qos)),
       ).then(() => {
         if (this.client !== client || !client.connected) return;
         if (this.announced) for (const message of o.birth()) this.sendNow(message);
         this.flush();
+        this.pump();
         this.firstConnect?.();
         this.firstConnect = undefined;
       });
@@ -177,9 +202,17 @@ export class MqttPublisher {
       }
       this.logger.warn({ url: o.url, err: err.message, code: err.code }, "MQTT connection error");
     });
+    let wasUp = false;
+    client.on("connect", () => {
+      wasUp = true;
+    });
     client.on("close", () => {
       clearTimeout(this.stableTimer);
       if (this.stopping || this.client !== client) return;
+      if (wasUp && !this.lostConnection) {
+        this.lostConnection = true;
+        o.onConnectionChange?.(false);
+      }
       if (refusedVersion) {
         client.end(true);
         this.connect();
@@ -206,10 +239,40 @@ export class MqttPublisher {
     this.send(message);
   }
 
-  /** Subscribes (QoS 1) now and after every reconnect; `filter` may end in `/#`. Resolves once the broker has it (or at once when offline). */
-  async subscribe(filter: string, handler: MessageHandler): Promise<void> {
-    this.subscriptions.set(filter, handler);
-    if (this.client?.connected) await this.subscribeNow(this.client, filter);
+  /** An event message: journaled, given its topic's `seq`, sent once on disk (and again after a restart until acknowledged). */
+  publishDurable(kind: MessageKind, topic: string, body: object, options: { retain?: boolean } = {}): void {
+    this.options.outbox.append(kind, topic, body, options.retain ?? false);
+  }
+
+  /** Hands the journal's ready messages to the client, in order, while connected. */
+  pump(): void {
+    const client = this.client;
+    if (!client?.connected) return;
+    const outbox = this.options.outbox;
+    for (const message of outbox.ready()) {
+      if (!client.connected) return;
+      message.handed = true;
+      client.publish(message.topic, message.payload, { qos: 1, retain: message.retain }, (err) => {
+        if (!err) {
+          outbox.acknowledge(message);
+          return;
+        }
+        outbox.unhand(message);
+        if (!this.stopping)
+          this.logger.warn({ topic: message.topic, err: err.message }, "MQTT publish failed; will resend");
+      });
+      this.stats.published++;
+    }
+  }
+
+  /**
+   * Subscribes now and after every reconnect; `filter` may end in `/#`. Resolves once the broker
+   * has it (or at once when offline). QoS 0 for requests: the persistent session must not queue
+   * commands for an agent that is away and run them hours late.
+   */
+  async subscribe(filter: string, handler: MessageHandler, qos: 0 | 1 = 1): Promise<void> {
+    this.subscriptions.set(filter, { handler, qos });
+    if (this.client?.connected) await this.subscribeNow(this.client, filter, qos);
   }
 
   /** From now on the birth messages (the `online` status) go out: now if connected, and at every connect. */
@@ -219,9 +282,9 @@ export class MqttPublisher {
   }
 
   /** Resolves when the broker has answered (a refusal is logged, not thrown). */
-  private subscribeNow(client: MqttClient, filter: string): Promise<void> {
+  private subscribeNow(client: MqttClient, filter: string, qos: 0 | 1): Promise<void> {
     return new Promise((resolve) => {
-      client.subscribe(filter, { qos: 1 }, (err, granted) => {
+      client.subscribe(filter, { qos }, (err, granted) => {
         const refused = granted?.some((g) => g.qos === 128);
         if (err || refused)
           this.logger.error(
@@ -234,7 +297,7 @@ export class MqttPublisher {
   }
 
   private handlerFor(topic: string): MessageHandler | undefined {
-    for (const [filter, handler] of this.subscriptions) {
+    for (const [filter, { handler }] of this.subscriptions) {
       if (filter === topic) return handler;
       if (filter.endsWith("/#") && topic.startsWith(filter.slice(0, -1))) return handler;
     }
@@ -249,13 +312,13 @@ export class MqttPublisher {
 
   private enqueue(message: OutgoingMessage): void {
     this.outbox.push(message);
-    if (this.outbox.length > this.options.outboxLimit) {
+    if (this.outbox.length > VOLATILE_LIMIT) {
       const dropped = this.outbox.shift()!;
       this.stats.dropped++;
       if (this.stats.dropped === 1 || this.stats.dropped % 1000 === 0)
         this.logger.warn(
-          { topic: dropped.topic, dropped: this.stats.dropped, outboxLimit: this.options.outboxLimit },
-          "MQTT outbox full while the broker is away: dropped the oldest message",
+          { topic: dropped.topic, dropped: this.stats.dropped, limit: VOLATILE_LIMIT },
+          "too many responses waiting for the broker: dropped the oldest",
         );
     }
   }
@@ -287,6 +350,14 @@ export class MqttPublisher {
     clearTimeout(this.stableTimer);
     const client = this.client;
     if (!client) return;
+    // The last event messages (the safe state's alarms and telemetry) go to disk and, if the
+    // broker is there, out; what it has not acknowledged in time is replayed at the next start.
+    const outbox = this.options.outbox;
+    await outbox.flushNow();
+    this.pump();
+    const deadline = performance.now() + timeoutMs;
+    while (client.connected && outbox.inFlight() > 0 && performance.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     if (last && client.connected) {
       await Promise.race([
         client.publishAsync(last.topic, last.payload, { qos: 1, retain: last.retain }).catch(() => undefined),
@@ -297,5 +368,6 @@ export class MqttPublisher {
       () => undefined,
     );
     client.end(true);
+    await outbox.close();
   }
 }

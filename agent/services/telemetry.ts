@@ -96,6 +96,18 @@ export class TelemetrySampler implements Service {
     };
   }
 
+  /** `device-<name>`: raised when a device stops answering (or answers garbage), cleared when it answers again. */
+  private deviceAlarm(device: string, atMs: number, fault: string | undefined, since: Date): void {
+    this.deps.bus.emit("alarm", {
+      ts: new Date(atMs).toISOString(),
+      name: `device-${device}`,
+      active: fault !== undefined,
+      severity: "warning",
+      message: fault === undefined ? `${device} answers again` : `${device} faulted: ${fault}`,
+      since: since.toISOString(),
+    });
+  }
+
   /** One sampling round: every device not still busy with its previous read. */
   tick(): void {
     for (const state of this.states) {
@@ -117,11 +129,13 @@ export class TelemetrySampler implements Service {
     try {
       const values = await state.device.source.readTelemetry();
       const at = this.now();
-      if (state.fault)
+      if (state.fault) {
         this.logger.info(
           { device: name, faultedForS: (at - state.fault.since.getTime()) / 1000 },
           "device answers again",
         );
+        this.deviceAlarm(name, at, undefined, state.fault.since);
+      }
       state.fault = undefined;
       state.backoff.reset();
       this.latest.set(name, values, at);
@@ -132,6 +146,7 @@ export class TelemetrySampler implements Service {
       const retryMs = state.backoff.next();
       if (!state.fault || state.fault.error.message !== error.message)
         this.logger.error({ device: name, ...error, retryInMs: retryMs }, `device faulted: ${error.message}`);
+      if (!state.fault) this.deviceAlarm(name, at, error.message, new Date(at));
       state.fault = { error, since: state.fault?.since ?? new Date(at), nextTryAtMs: at + retryMs };
       this.publishFault(state);
     } finally {

@@ -4,7 +4,7 @@
  * free ports, the built agent as a child process, and an MQTT subscriber that waits for messages.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants, existsSync, mkdtempSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -58,15 +58,31 @@ export interface Broker {
   start(): Promise<void>;
 }
 
-/** A Mosquitto of our own on a free loopback port (no config file: local-only listener). */
-export async function startMosquitto(binary: string): Promise<Broker> {
+/**
+ * A Mosquitto of our own on a free loopback port (no config file: local-only listener). With
+ * `persistent`, sessions and queued messages are saved at its stop and restored at its start.
+ */
+export async function startMosquitto(
+  binary: string,
+  options: { persistent?: boolean } = {},
+): Promise<Broker> {
   const port = await freePort();
+  let args = ["-p", String(port)];
+  if (options.persistent) {
+    const dir = mkdtempSync(join(tmpdir(), "pb-mosquitto-"));
+    const conf = join(dir, "mosquitto.conf");
+    writeFileSync(
+      conf,
+      `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\n`,
+    );
+    args = ["-c", conf];
+  }
   let child: ChildProcess | undefined;
   const broker: Broker = {
     port,
     url: `mqtt://127.0.0.1:${port}`,
     async start() {
-      child = spawn(binary, ["-p", String(port)], { stdio: "ignore" });
+      child = spawn(binary, args, { stdio: "ignore" });
       await waitForPort(port, 5000);
     },
     async stop() {
@@ -181,8 +197,10 @@ export async function subscriber(url: string, topic: string, protocolVersion: 4 
     };
   };
   /**
-   * The message on `topic` (from index `from` on) that `match`es, checked to be in the first two
-   * sampling rounds: a read already under way when a command ran may still show the old state.
+   * The message on `topic` (from index `from` on) that `match`es, checked to come from a sampling
+   * round no later than the first one that began after the command (called once it was answered).
+   * Judged by each sample's `ts`, not by arrival: the outbox batches its disk writes, so a round
+   * read before the command may arrive after the answer.
    */
   const withinNextRound = async (
     topic: string,
@@ -190,11 +208,16 @@ export async function subscriber(url: string, topic: string, protocolVersion: 4 
     from: number,
     timeoutMs = 5000,
   ) => {
-    const first = await waitFor((m) => m.topic === topic, timeoutMs, from);
+    const commandDoneMs = Date.now();
     const shown = await waitFor((m) => m.topic === topic && match(m), timeoutMs, from);
-    if ((shown.payload.seq as number) > (first.payload.seq as number) + 1)
+    const roundAfter = await waitFor(
+      (m) => m.topic === topic && Date.parse(String(m.payload.ts)) >= commandDoneMs,
+      timeoutMs,
+      from,
+    );
+    if ((shown.payload.seq as number) > (roundAfter.payload.seq as number))
       throw new Error(
-        `${topic}: not shown until seq ${shown.payload.seq}, first after the command ${first.payload.seq}`,
+        `${topic}: not shown until seq ${shown.payload.seq}; the first round begun after the command was seq ${roundAfter.payload.seq}`,
       );
     return shown;
   };

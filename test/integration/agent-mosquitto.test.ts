@@ -127,6 +127,34 @@ describe.skipIf(!mosquitto)("agent process against a real Mosquitto", () => {
     await sub.close();
   });
 
+  it("--takeover over a live agent: the old one stands down (bench safe, exit 4), the new one keeps the bench", async () => {
+    const root = "photon-bench/it-takeover";
+    const sub = await subscriber(broker.url, `${root}/status`);
+    const old = start("it-takeover");
+    await sub.waitFor((m) => m.payload.state === "online" && m.payload.pid === old.child.pid);
+    const from = sub.messages.length;
+    const taker = spawnAgent(["run", "--config", SIM_EXAMPLE, "--broker", broker.url, "--takeover"], {
+      PHOTON_BENCH_BENCH_ID: "it-takeover",
+      PHOTON_BENCH_MQTT__RECONNECT__INITIAL_DELAY_MS: "100",
+      PHOTON_BENCH_MQTT__RECONNECT__MAX_DELAY_MS: "500",
+    });
+    agents.push(taker);
+    expect((await old.exit).code).toBe(4);
+    expect(old.stdout()).toContain("another agent took this bench over");
+    expect(old.stdout()).toContain("bench safe");
+    // The status settles on the newer agent, online, and stays there.
+    await sub.waitFor((m) => m.payload.state === "online" && m.payload.pid === taker.child.pid, 10_000, from);
+    await new Promise((r) => setTimeout(r, 2000));
+    const last = sub.messages.at(-1)!;
+    expect(last.payload).toMatchObject({ state: "online", pid: taker.child.pid });
+    // No fight: a handful of status changes, not one per reconnect for ever.
+    expect(sub.messages.length - from).toBeLessThan(8);
+    expect(taker.child.exitCode).toBeNull();
+    taker.child.kill("SIGTERM");
+    expect((await taker.exit).code).toBe(0);
+    await sub.close();
+  }, 40_000);
+
   it("comes online and publishes telemetry with sane values from every device; SIGTERM → offline, exit 0", async () => {
     const sub = await subscriber(broker.url, "photon-bench/it-telemetry/#");
     const agent = start("it-telemetry");
