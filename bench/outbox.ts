@@ -32,7 +32,7 @@ async function agentWriteRate() {
   let messages = 0;
   let payloadBytes = 0;
   client.on("message", (topic, payload) => {
-    if (/\/(telemetry|measurement|alarm|alignment|event)\//.test(topic)) {
+    if (/\/(telemetry\/|measurement\/|alarm\/|event\/|alignment$)/.test(topic)) {
       messages++;
       payloadBytes += payload.length;
     }

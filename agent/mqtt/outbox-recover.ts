@@ -58,7 +58,8 @@ function parseRecord(line: string): Record | undefined {
     MESSAGE_KINDS.includes(r.k as MessageKind) &&
     typeof r.t === "string" &&
     isCount(r.s) &&
-    typeof r.p === "string"
+    typeof r.p === "object" &&
+    r.p !== null
   )
     return {
       kind: "message",
@@ -67,7 +68,7 @@ function parseRecord(line: string): Record | undefined {
         kind: r.k as MessageKind,
         topic: r.t,
         seq: r.s,
-        payload: r.p,
+        payload: JSON.stringify(r.p),
         retain: r.r === 1,
         handed: false,
         acked: false,

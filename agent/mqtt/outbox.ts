@@ -9,7 +9,7 @@
  * SD cards: writes are batched — one append and one fsync every `flushMs` (or sooner at
  * `flushBytes`). The journal is a directory of JSON-lines segments:
  *   {"h":1,"base":true,"next":id,"seq":{topic:n}}   a segment's header (base: ignore older segments)
- *   {"m":id,"k":kind,"t":topic,"s":seq,"r":1,"p":"payload"}   a message
+ *   {"m":id,"k":kind,"t":topic,"s":seq,"r":1,"p":{payload}}   a message
  *   {"a":id}                                         every message up to id was acknowledged
  * A torn last line (power cut, kill -9) is cut off; an unreadable line elsewhere is skipped and
  * counted. Bounded by `maxBytes` of unacknowledged messages: beyond it ./outbox-thin.ts decides
@@ -54,8 +54,9 @@ export interface OutboxStats {
 }
 
 type Line = Pick<JournalMessage, "id" | "kind" | "topic" | "seq" | "retain" | "payload">;
+/** The payload goes in as JSON (not as an escaped string): a third fewer bytes on the card. */
 const lineOf = (m: Line): string =>
-  `${JSON.stringify({ m: m.id, k: m.kind, t: m.topic, s: m.seq, ...(m.retain ? { r: 1 } : {}), p: m.payload })}\n`;
+  `{"m":${m.id},"k":"${m.kind}","t":${JSON.stringify(m.topic)},"s":${m.seq}${m.retain ? ',"r":1' : ""},"p":${m.payload}}\n`;
 const bytesOf = (m: Line): number => Buffer.byteLength(lineOf(m));
 
 export class DurableOutbox {
