@@ -4,7 +4,7 @@ BIN := node_modules/.bin
 SOURCES := $(shell find agent hal sim config bench -name '*.ts' 2>/dev/null)
 CONFIG ?= config/examples/sim-bench.yaml
 
-.PHONY: setup build run test bench bench-alignment check clean
+.PHONY: setup build run test chaos bench bench-alignment check clean
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -26,6 +26,12 @@ run: build
 test: build
 	@mkdir -p test-results
 	$(BIN)/vitest run --reporter=default --reporter=json --outputFile=test-results/vitest.json
+
+## make chaos — every chaos scenario (test/chaos) on the sim with a real Mosquitto: one JSON line each, then a summary.
+chaos: build
+	@mkdir -p test-results && rm -f test-results/chaos.jsonl
+	@CHAOS=full CHAOS_REPORT=test-results/chaos.jsonl REQUIRE_MOSQUITTO=1 $(BIN)/vitest run test/chaos --reporter=dot; \
+	  status=$$?; node test/chaos/summary.mjs test-results/chaos.jsonl || status=1; exit $$status
 
 ## make bench — performance benchmarks, JSON lines on stdout.
 bench: build

@@ -182,6 +182,14 @@ export class DurableOutbox {
     this.schedule(this.settings.flushMs * 5);
   }
 
+  /**
+   * A new connection: whatever was in flight on the old one is handed out again (MQTT.js's
+   * reconnect starts with an empty store, so it would never be resent or acknowledged).
+   */
+  rehandUnacknowledged(): void {
+    for (const m of this.pending) if (m.handed && !m.acked) m.handed = false;
+  }
+
   /** The client gave the message back (its connection was torn down): hand it out again later. */
   unhand(message: JournalMessage): void {
     if (!message.acked) message.handed = false;

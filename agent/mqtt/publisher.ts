@@ -171,6 +171,7 @@ export class MqttPublisher {
         if (this.client !== client || !client.connected) return;
         if (this.announced) for (const message of o.birth()) this.sendNow(message);
         this.flush();
+        this.options.outbox.rehandUnacknowledged();
         this.pump();
         this.firstConnect?.();
         this.firstConnect = undefined;

@@ -67,6 +67,21 @@ describe("the durable outbox", () => {
     await second.outbox.close();
   });
 
+  it("hands out again, in order, what was in flight when the connection dropped", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pb-outbox-"));
+    const { outbox } = await openOutbox(dir);
+    for (let i = 0; i < 6; i++) outbox.append("telemetry", "t", { i }, false);
+    await outbox.flushNow();
+    const handed = [...outbox.ready()];
+    for (const m of handed) m.handed = true;
+    outbox.acknowledge(handed[0]!);
+    outbox.acknowledge(handed[2]!);
+    expect(outbox.inFlight()).toBe(4);
+    outbox.rehandUnacknowledged();
+    expect(bodies(outbox).map((m) => m.i)).toEqual([1, 3, 4, 5]);
+    await outbox.close();
+  });
+
   it("cuts a torn last line, skips and counts an unreadable one", async () => {
     const dir = await mkdtemp(join(tmpdir(), "pb-outbox-"));
     const first = await openOutbox(dir);

@@ -1,0 +1,39 @@
+/**
+ * The chaos suite (./scenarios.ts). `make test` runs the quick scenarios; `make chaos` (CHAOS=full)
+ * runs every one and prints one JSON line each, {scenario, safeState, alarm, lostMessages,
+ * recoveredS}, then a summary. Each must end safe, with the alarm it is about, and lose no QoS 1
+ * message.
+ */
+import { appendFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Broker, findTool, startMosquitto } from "../helpers/processes.js";
+import type { ChaosResult } from "./harness.js";
+import { SCENARIOS } from "./scenarios.js";
+
+const mosquitto = findTool("mosquitto", "REQUIRE_MOSQUITTO");
+const FULL = process.env.CHAOS === "full";
+const REPORT = process.env.CHAOS_REPORT;
+
+describe.skipIf(!mosquitto)("chaos", () => {
+  let broker: Broker;
+  const results: ChaosResult[] = [];
+  beforeAll(async () => {
+    broker = await startMosquitto(mosquitto!, { persistent: true });
+  });
+  afterAll(async () => {
+    await broker.stop();
+  });
+
+  for (const scenario of SCENARIOS.filter((s) => FULL || s.quick)) {
+    it(scenario.name, async () => {
+      const result = await scenario.run(broker);
+      results.push(result);
+      const line = JSON.stringify(result);
+      console.log(line);
+      if (REPORT) appendFileSync(REPORT, `${line}\n`);
+      expect(result.safeState, line).toBe(true);
+      expect(result.lostMessages, line).toBe(0);
+      expect(result.alarm, line).toBe(scenario.alarm);
+    }, 180_000);
+  }
+});
