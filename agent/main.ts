@@ -9,6 +9,8 @@
  * sampled, streamed or moved; at stop, motion, streams and sampling end first, then the
  * interlocks, then the bench is made safe, then the recording closes and `offline` goes out.
  */
+
+import { join } from "node:path";
 import type { Backend } from "../config/common.js";
 import type { BenchConfig } from "../config/schema.js";
 import type { BusProvider, TelemetryValues } from "../hal/interfaces.js";
@@ -26,6 +28,7 @@ import { AlignmentService } from "./services/alignment.js";
 import { BenchDevicesService } from "./services/bench-devices.js";
 import { CorrelationService, liveSettingsFrom } from "./services/correlation.js";
 import { InterlockService } from "./services/interlocks.js";
+import { LatchStore } from "./services/latch-store.js";
 import { LatestReadings } from "./services/latest-readings.js";
 import { RecordingService } from "./services/recording.js";
 import { TelemetrySampler } from "./services/telemetry.js";
@@ -145,6 +148,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     bus,
     logger: log("interlocks"),
     ...(options.onInterlockTick ? { onTick: options.onInterlockTick } : {}),
+    latches: new LatchStore(join(stateDir, "interlocks.json"), log("interlocks")),
   });
   const startedAt = Date.now();
   const sampler: TelemetrySampler = new TelemetrySampler({

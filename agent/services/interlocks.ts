@@ -10,7 +10,7 @@
  * (`interlock/reset`, refused while an input is still unsafe); emission and bias then stay off
  * until someone switches them on (no automatic restart after an interlock, as laser-safety
  * practice requires). Nothing here waits behind other work: serial actions are never awaited
- * inside a tick.
+ * inside a tick. Latches survive a restart (./latch-store.ts).
  */
 import type { BenchConfig, InterlockRule } from "../../config/schema.js";
 import type {
@@ -23,6 +23,7 @@ import type {
 import type { Logger } from "../../hal/logger.js";
 import type { EventBus } from "../events.js";
 import type { PreparedChange, Service } from "../service.js";
+import type { LatchStore } from "./latch-store.js";
 import type { LatestReadings } from "./latest-readings.js";
 import { describeFault } from "./telemetry.js";
 import { FailureLog, TickLag } from "./tick-watch.js";
@@ -55,6 +56,8 @@ export interface InterlockDeps {
   now?: () => number;
   /** Called after each completed tick: the systemd watchdog is fed from here, so a stalled loop stops it. */
   onTick?: () => void;
+  /** Where latches are kept across restarts (none: in memory only). */
+  latches?: LatchStore;
 }
 
 export class InterlockService implements TelemetrySource, Service {
@@ -76,8 +79,10 @@ export class InterlockService implements TelemetrySource, Service {
   /** The permit level last written to each laser's line (absent: unknown, write it). */
   private readonly permitWritten = new Map<string, boolean>();
   private readonly failures: FailureLog;
+  private readonly latches: LatchStore | undefined;
 
   constructor(deps: InterlockDeps) {
+    this.latches = deps.latches;
     this.devices = deps.devices;
     this.latest = deps.latest;
     this.bus = deps.bus;
@@ -107,6 +112,18 @@ export class InterlockService implements TelemetrySource, Service {
 
   async start(): Promise<void> {
     this.startedAtMs = this.now();
+    const before = (await this.latches?.load()) ?? new Map<string, Date>();
+    for (const state of this.rules) {
+      const since = before === "all" ? new Date(this.now()) : before.get(state.rule.name);
+      if (!since) continue;
+      state.latched = true;
+      state.since = since;
+      this.logger.warn(
+        { rule: state.rule.name, since: since.toISOString() },
+        `interlock ${state.rule.name} was latched before the restart: latched until reset (interlock/reset)`,
+      );
+      this.publishAlarm(state);
+    }
     for (const [name, input] of this.devices.inputs)
       this.unwatch.push(
         input.watch((tripped) => {
@@ -137,6 +154,7 @@ export class InterlockService implements TelemetrySource, Service {
     clearInterval(this.timer);
     this.timer = undefined;
     for (const unwatch of this.unwatch.splice(0)) unwatch();
+    await this.latches?.flushed();
   }
 
   /** One evaluation of every rule. Overlapping calls (an edge during a tick) run once more after. */
@@ -232,6 +250,9 @@ export class InterlockService implements TelemetrySource, Service {
 
   private publishAlarm(state: RuleState): void {
     const active = state.tripped || state.latched;
+    this.latches?.save(
+      new Map(this.rules.filter((r) => r.latched && r.since).map((r) => [r.rule.name, r.since!] as const)),
+    );
     this.bus.emit("alarm", {
       ts: new Date(this.now()).toISOString(),
       name: `interlock-${state.rule.name}`,

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Broker, findTool, startMosquitto } from "../helpers/processes.js";
 import type { ChaosResult } from "./harness.js";
 import { SCENARIOS } from "./scenarios.js";
+import { MORE_SCENARIOS } from "./scenarios-more.js";
 
 const mosquitto = findTool("mosquitto", "REQUIRE_MOSQUITTO");
 const FULL = process.env.CHAOS === "full";
@@ -24,9 +25,20 @@ describe.skipIf(!mosquitto)("chaos", () => {
     await broker.stop();
   });
 
-  for (const scenario of SCENARIOS.filter((s) => FULL || s.quick)) {
-    it(scenario.name, async () => {
-      const result = await scenario.run(broker);
+  for (const scenario of [...SCENARIOS, ...MORE_SCENARIOS].filter((s) => FULL || s.quick)) {
+    it(scenario.name, async (context) => {
+      const outcome = await scenario.run(broker);
+      if ("skipped" in outcome) {
+        console.log(JSON.stringify({ scenario: scenario.name, skipped: outcome.skipped }));
+        context.skip();
+        return;
+      }
+      const alarm =
+        scenario.alarm !== null && outcome.alarms.includes(scenario.alarm)
+          ? scenario.alarm
+          : (outcome.alarms[0] ?? null);
+      const { alarms, ...rest } = outcome;
+      const result: ChaosResult = { ...rest, alarm, alarms };
       results.push(result);
       const line = JSON.stringify(result);
       console.log(line);

@@ -17,8 +17,10 @@ export interface ChaosResult {
   scenario: string;
   /** The bench ended safe: what that means is the scenario's (permit low, bias off, exit 0 after the safe state, …). */
   safeState: boolean;
-  /** The alarm the fault raised (null where none is expected, e.g. hostile requests refused one by one). */
+  /** The alarm the scenario is about if it was raised, else the first raised (null: none). */
   alarm: string | null;
+  /** Every alarm raised meanwhile, in order (a silent cryostat also faults the detectors that read it). */
+  alarms: string[];
   /** Gaps in `seq` on the journaled topics: QoS 1 messages lost. */
   lostMessages: number;
   /** Seconds from the fault's end to the bench back in normal operation (null: it stays stopped, by design). */
@@ -197,3 +199,47 @@ export function simFaults(faults: Array<Record<string, string | number>>): Recor
 
 /** Whether the logs show the safe state driven: lasers off, bias off, stages holding. */
 export const drovesSafe = (agent: AgentProcess): boolean => agent.stdout().includes('"msg":"bench safe');
+
+export interface Scenario {
+  name: string;
+  quick: boolean;
+  /** The alarm the scenario must raise (null: none). */
+  alarm: string | null;
+  /** The outcome, or why this machine cannot run it (e.g. no permission to mount a filesystem). */
+  run(broker: Broker): Promise<Omit<ChaosResult, "alarm"> | { skipped: string }>;
+}
+
+/** Runs `body` with a fresh watcher and agent for `benchId`; the agent is stopped (SIGTERM) after. */
+export async function withBench(
+  broker: Broker,
+  benchId: string,
+  env: Record<string, string>,
+  body: (
+    watch: Watcher,
+    agent: ReturnType<typeof runAgent>,
+  ) => Promise<Omit<ChaosResult, "scenario" | "lostMessages" | "alarm">>,
+): Promise<Omit<ChaosResult, "alarm">> {
+  const watch = await Watcher.open(broker.url, benchId);
+  const agent = runAgent(broker, benchId, { env });
+  try {
+    await watch.waitFor(
+      "the agent online",
+      (m) => m.topic === "status" && m.payload.state === "online",
+      20_000,
+    );
+    const result = await body(watch, agent);
+    const exit = await stopAgent(agent);
+    await sleep(300);
+    const gaps = watch.gaps();
+    if (gaps.length > 0) result.detail = `${result.detail ?? ""} lost: ${gaps.slice(0, 8).join(" ")}`.trim();
+    return {
+      scenario: benchId,
+      ...result,
+      safeState: result.safeState && exit === 0 && drovesSafe(agent),
+      lostMessages: watch.lostMessages(),
+    };
+  } finally {
+    agent.child.kill("SIGKILL");
+    await watch.close();
+  }
+}

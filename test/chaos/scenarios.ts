@@ -7,62 +7,19 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Broker } from "../helpers/processes.js";
 import {
-  type ChaosResult,
   drovesSafe,
   runAgent,
+  type Scenario,
   type Seen,
   simFaults,
   stopAgent,
   Watcher,
+  withBench,
 } from "./harness.js";
-
-export interface Scenario {
-  name: string;
-  quick: boolean;
-  /** The alarm the scenario must raise (null: none). */
-  alarm: string | null;
-  run(broker: Broker): Promise<ChaosResult>;
-}
 
 const values = (m: Seen) => (m.payload.values ?? {}) as Record<string, unknown>;
 const seconds = (fromMs: number, toMs: number) => Number(((toMs - fromMs) / 1000).toFixed(2));
-
-/** Runs `body` with a fresh watcher and agent for `benchId`; the agent is stopped (SIGTERM) after. */
-async function withBench(
-  broker: Broker,
-  benchId: string,
-  env: Record<string, string>,
-  body: (
-    watch: Watcher,
-    agent: ReturnType<typeof runAgent>,
-  ) => Promise<Omit<ChaosResult, "scenario" | "lostMessages">>,
-): Promise<ChaosResult> {
-  const watch = await Watcher.open(broker.url, benchId);
-  const agent = runAgent(broker, benchId, { env });
-  try {
-    await watch.waitFor(
-      "the agent online",
-      (m) => m.topic === "status" && m.payload.state === "online",
-      20_000,
-    );
-    const result = await body(watch, agent);
-    const exit = await stopAgent(agent);
-    await sleep(300);
-    const gaps = watch.gaps();
-    if (gaps.length > 0) result.detail = `${result.detail ?? ""} lost: ${gaps.slice(0, 8).join(" ")}`.trim();
-    return {
-      scenario: benchId,
-      ...result,
-      safeState: result.safeState && exit === 0 && drovesSafe(agent),
-      lostMessages: watch.lostMessages(),
-    };
-  } finally {
-    agent.child.kill("SIGKILL");
-    await watch.close();
-  }
-}
 
 function brokerOutage(name: string, outageS: number, quick: boolean): Scenario {
   return {
@@ -85,7 +42,7 @@ function brokerOutage(name: string, outageS: number, quick: boolean): Scenario {
         });
         return {
           safeState: during.length >= outageS * 2 && during.every((m) => values(m).doorTripped === false),
-          alarm: watch.alarmsRaised()[0] ?? null,
+          alarms: watch.alarmsRaised(),
           recoveredS: seconds(upAt, cleared.atMs),
           detail: `${during.length} interlock samples from the outage replayed`,
         };
@@ -120,7 +77,7 @@ const agentKilled: Scenario = {
       return {
         scenario: benchId,
         safeState: exit === 0 && drovesSafe(second),
-        alarm: watch.alarmsRaised()[0] ?? null,
+        alarms: watch.alarmsRaised(),
         lostMessages: watch.lostMessages(),
         recoveredS: seconds(killedAt, online.atMs),
       };
@@ -169,7 +126,7 @@ function sigtermDuringStartup(milestones: string[], quick: boolean): Scenario {
       return {
         scenario: name,
         safeState: safe,
-        alarm: null,
+        alarms: [],
         lostMessages: 0,
         recoveredS: null,
         detail: outcomes.join(", "),
@@ -198,7 +155,7 @@ function deviceFault(
           safeState: Object.entries(values(interlocks)).every(
             ([k, v]) => !k.endsWith("Tripped") || v === false,
           ),
-          alarm: watch.alarmsRaised()[0] ?? null,
+          alarms: watch.alarmsRaised(),
           recoveredS: seconds(raised.atMs + Number(fault.durationS) * 1000, cleared.atMs),
         };
       }),
@@ -245,7 +202,7 @@ const doorOpen: Scenario = {
         const cleared = await watch.alarm("interlock-door", false, 10_000);
         return {
           safeState: values(latched).doorLatched === true && reset.status === "ok",
-          alarm: watch.alarmsRaised()[0] ?? null,
+          alarms: watch.alarmsRaised(),
           recoveredS: seconds(closedAt, cleared.atMs),
         };
       },
@@ -281,7 +238,7 @@ const corruptState: Scenario = {
       return {
         scenario: benchId,
         safeState: exit === 0 && drovesSafe(agent),
-        alarm: watch.alarmsRaised()[0] ?? null,
+        alarms: watch.alarmsRaised(),
         lostMessages: watch.lostMessages(),
         recoveredS: seconds(online.atMs, online.atMs),
       };
