@@ -28,6 +28,7 @@ import { AlignmentService } from "./services/alignment.js";
 import { BenchDevicesService } from "./services/bench-devices.js";
 import { CorrelationService, liveSettingsFrom } from "./services/correlation.js";
 import { InterlockService } from "./services/interlocks.js";
+import { LastGoodPosition } from "./services/last-position.js";
 import { LatchStore } from "./services/latch-store.js";
 import { LatestReadings } from "./services/latest-readings.js";
 import { RecordingService } from "./services/recording.js";
@@ -181,6 +182,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
       bus,
       trippedRules: () => interlocks.trippedRules(),
       faultedDevices: () => sampler.faultedDevices(),
+      lastGood: new LastGoodPosition(join(stateDir, "alignment.json"), log("alignment")),
       logger: log("alignment"),
     });
 

@@ -110,6 +110,13 @@ export class Aligner {
     this.stopRequested = true;
   }
 
+  /** Goes to `position` (the last good one, after a restart) and fits the peak from there at the next run(). */
+  async returnTo(position: Partial<Record<Axis, number>>): Promise<void> {
+    await this.goTo(position);
+    this.centre = { ...this.centre, ...this.stage.positions() };
+    this.restartFrom("peak");
+  }
+
   /** Forgets the peak: the next run() starts with a search over the region, or a peak fit from here. */
   restartFrom(mode: "search" | "peak"): void {
     this.locked = false;

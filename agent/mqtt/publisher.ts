@@ -96,6 +96,8 @@ export class MqttPublisher {
   /** The birth messages go out from announce() on (and again at every reconnect). */
   private announced = false;
   private lostConnection = false;
+  /** Connected, subscribed, birth sent: the journal may be pumped (in order). */
+  private sessionReady = false;
 
   constructor(
     private readonly options: PublisherOptions,
@@ -171,7 +173,7 @@ export class MqttPublisher {
         if (this.client !== client || !client.connected) return;
         if (this.announced) for (const message of o.birth()) this.sendNow(message);
         this.flush();
-        this.options.outbox.rehandUnacknowledged();
+        this.sessionReady = true;
         this.pump();
         this.firstConnect?.();
         this.firstConnect = undefined;
@@ -209,6 +211,10 @@ export class MqttPublisher {
     });
     client.on("close", () => {
       clearTimeout(this.stableTimer);
+      // What was in flight goes out again, first, on the next connection: MQTT.js's reconnect
+      // starts with an empty store, and nothing newer may overtake it.
+      this.sessionReady = false;
+      this.options.outbox.rehandUnacknowledged();
       if (this.stopping || this.client !== client) return;
       if (wasUp && !this.lostConnection) {
         this.lostConnection = true;
@@ -248,7 +254,7 @@ export class MqttPublisher {
   /** Hands the journal's ready messages to the client, in order, while connected. */
   pump(): void {
     const client = this.client;
-    if (!client?.connected) return;
+    if (!this.sessionReady || !client?.connected) return;
     const outbox = this.options.outbox;
     for (const message of outbox.ready()) {
       if (!client.connected) return;
@@ -345,7 +351,7 @@ export class MqttPublisher {
   }
 
   /** Publishes `last` (the offline status), waits for the broker's acknowledgement, disconnects cleanly. */
-  async stop(last?: OutgoingMessage, timeoutMs = 3000): Promise<void> {
+  async stop(last?: OutgoingMessage, timeoutMs = 1500): Promise<void> {
     this.stopping = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.stableTimer);

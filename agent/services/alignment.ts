@@ -15,6 +15,7 @@ import type { AlignmentClock, AlignmentSignal, AlignmentState } from "../alignme
 import { Backoff } from "../backoff.js";
 import type { AlarmPayload, EventBus } from "../events.js";
 import type { Service } from "../service.js";
+import type { LastGoodPosition } from "./last-position.js";
 
 export const realClock: AlignmentClock = {
   nowS: () => performance.now() / 1000,
@@ -92,6 +93,8 @@ export interface AlignmentDeps {
   faultedDevices: () => string[];
   logger: Logger;
   clock?: AlignmentClock;
+  /** Where the last good position is kept across restarts (none: not kept). */
+  lastGood?: LastGoodPosition;
 }
 
 export class AlignmentService implements Service {
@@ -131,6 +134,7 @@ export class AlignmentService implements Service {
     this.aligner?.stop();
     this.wake?.();
     await this.running;
+    await this.deps.lastGood?.flushed();
   }
 
   /** True while the aligner may move the stage. */
@@ -168,12 +172,30 @@ export class AlignmentService implements Service {
       if (this.deps.faultedDevices().includes(stageName)) return `${stageName} is faulted`;
       return undefined;
     };
-    return buildAligner(
+    const aligner = buildAligner(
       slice,
       { driver: actuator, clock: this.clock, signal, blocked, startUm },
       this.logger,
       (state) => this.onState(state),
     ).aligner;
+    const saved = await this.deps.lastGood?.load();
+    const away =
+      saved && Object.entries(saved).some(([axis, um]) => Math.abs(um - (startUm[axis as Axis] ?? um)) > 0.5);
+    if (saved && away) {
+      this.logger.info(
+        { from: startUm, to: saved },
+        "alignment: back to the last good position, then a peak fit",
+      );
+      await aligner
+        .returnTo(saved)
+        .catch((err: unknown) =>
+          this.logger.warn(
+            { err: (err as Error).message },
+            "alignment: could not go back to the last good position",
+          ),
+        );
+    }
+    return aligner;
   }
 
   /** The photodiode channel, or a detector's count rate from the bus's tags. */
@@ -231,6 +253,7 @@ export class AlignmentService implements Service {
   }
 
   private onState(state: AlignmentState): void {
+    this.deps.lastGood?.offer(state);
     const now = this.clock.nowS();
     const { alarm, publishEveryS } = this.deps.slice.section;
     if (state.mode === "track") {

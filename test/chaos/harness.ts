@@ -4,7 +4,7 @@
  * broker restarts) that keeps every message, the alarms raised and each journaled topic's `seq`.
  * Every wait is bounded; a scenario that cannot reach its state fails with what it waited for.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -39,11 +39,17 @@ const JOURNALED = /\/(telemetry|measurement|alarm|event)\/|\/alignment$/;
 export class Watcher {
   readonly messages: Seen[] = [];
   private readonly seqs = new Map<string, Set<number>>();
+  /** Reconnects on which the broker had forgotten the watcher's session: messages lost to the watcher, not by the agent. */
+  sessionsLost = 0;
 
   private constructor(
     readonly client: MqttClient,
     readonly root: string,
   ) {
+    // Registered after the first connection: every "connect" here is a reconnect.
+    client.on("connect", (connack) => {
+      if (!connack.sessionPresent) this.sessionsLost++;
+    });
     client.on("message", (topic, payload) => {
       let parsed: Record<string, unknown>;
       try {
@@ -231,7 +237,16 @@ export async function withBench(
     const exit = await stopAgent(agent);
     await sleep(300);
     const gaps = watch.gaps();
+    if (watch.sessionsLost > 0)
+      throw new Error("chaos: the broker forgot the watcher's session (is its persistence writable?)");
     if (gaps.length > 0) result.detail = `${result.detail ?? ""} lost: ${gaps.slice(0, 8).join(" ")}`.trim();
+    // CHAOS_LOGS=DIR keeps the agent's log and every message seen, for a scenario that lost some.
+    const logs = process.env.CHAOS_LOGS;
+    if (gaps.length > 0 && logs)
+      writeFileSync(
+        join(logs, `chaos-${benchId}.log`),
+        `${agent.stdout()}\n---\n${watch.messages.map((m) => `${m.atMs} ${m.topic} ${JSON.stringify(m.payload)}`).join("\n")}`,
+      );
     return {
       scenario: benchId,
       ...result,

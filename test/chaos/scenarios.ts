@@ -34,7 +34,14 @@ function brokerOutage(name: string, outageS: number, quick: boolean): Scenario {
         await sleep(outageS * 1000);
         await broker.start();
         const upAt = Date.now();
-        const cleared = await watch.alarm("broker-connection", false, 30_000);
+        // Live again: a sample taken after the broker returned (the journal keeps order, so the
+        // outage's messages are in before it).
+        await watch.waitFor(
+          "live telemetry after the outage",
+          (m) => m.topic === "telemetry/interlocks" && Date.parse(String(m.payload.ts)) > upAt + 500,
+          30_000,
+        );
+        const cleared = await watch.alarm("broker-connection", false, 10_000);
         // The interlock loop kept its tick through the outage: its telemetry from then was held and replayed.
         const during = watch.messages.filter((m) => {
           const ts = Date.parse(String(m.payload.ts));

@@ -10,7 +10,11 @@ import { freePort, subscriber } from "./processes.js";
 
 export const INTERLOCK_TICK_MS = 50;
 
-export async function runBench(benchId: string, overrides: Record<string, unknown> = {}) {
+export async function runBench(
+  benchId: string,
+  overrides: Record<string, unknown> = {},
+  options: { stateDir?: string } = {},
+) {
   const port = await freePort();
   const config = simConfig({
     benchId,
@@ -22,7 +26,7 @@ export async function runBench(benchId: string, overrides: Record<string, unknow
   const logger = pino({ level: "silent" });
   const sim = createSimulatedBench(config, logger);
   sim.clock.start();
-  const stateDir = await mkdtemp(join(tmpdir(), `photon-bench-${benchId}-`));
+  const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), `photon-bench-${benchId}-`)));
   const agent = await startAgent(config, { logger, providers: { sim: sim.provider }, stateDir });
   const sub = await subscriber(`mqtt://127.0.0.1:${port}`, `photon-bench/${benchId}/#`);
   return { sim, agent, sub, stateDir, logger, root: `photon-bench/${benchId}` };

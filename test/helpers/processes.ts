@@ -4,7 +4,7 @@
  * free ports, the built agent as a child process, and an MQTT subscriber that waits for messages.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { accessSync, chmodSync, constants, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -70,6 +70,8 @@ export async function startMosquitto(
   let args = ["-p", String(port)];
   if (options.persistent) {
     const dir = mkdtempSync(join(tmpdir(), "pb-mosquitto-"));
+    // Started as root, Mosquitto drops to its own user: that user must be able to save the db.
+    chmodSync(dir, 0o777);
     const conf = join(dir, "mosquitto.conf");
     writeFileSync(
       conf,

@@ -3,6 +3,8 @@
  * DAC twin, the photodiode through the ADC twin): it finds and tracks the peak and publishes its
  * state; a tripped interlock stops every stage move until it clears; a knock is recovered.
  */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runBench } from "../helpers/agent-bench.js";
 
@@ -61,4 +63,34 @@ describe("alignment in the agent", () => {
     await sub.waitFor((m) => m.topic === `${root}/alignment` && m.payload.mode === "track", 20_000, after);
     expect(sim.bench.coupling() / peak).toBeGreaterThan(0.9);
   }, 40_000);
+
+  it("after a restart it goes back to the last good position and fits the peak there, without a search", async () => {
+    // The stage starts 11 µm off the peak (dark at a 2.5 µm mode radius): the first agent must search.
+    const far = {
+      "alignment.publishEveryS": 0.2,
+      "sim.initial": { stagePositionUm: { x: 42, y: 57, z: 50 } },
+    };
+    const modes = (r: NonNullable<typeof running>) =>
+      r.sub.messages.filter((m) => m.topic === `${r.root}/alignment`).map((m) => m.payload.mode);
+    const tracking = (m: { topic: string; payload: Record<string, unknown> }) =>
+      m.topic.endsWith("/alignment") && m.payload.mode === "track" && Number(m.payload.fractionOfPeak) > 0.9;
+    running = await runBench("align-restart", far);
+    await running.sub.waitFor(tracking, 30_000);
+    expect(modes(running)).toContain("search");
+    const { stateDir } = running;
+    await running.sub.close();
+    await running.agent.stop("restart");
+    const saved = JSON.parse(await readFile(join(stateDir, "alignment.json"), "utf8")) as {
+      positionUm: { x: number; y: number };
+    };
+    // The sim's peak is at (50, 50) µm.
+    expect(Math.hypot(saved.positionUm.x - 50, saved.positionUm.y - 50)).toBeLessThan(1);
+
+    running = await runBench("align-restart", far, { stateDir });
+    await running.sub.waitFor(tracking, 20_000);
+    expect(modes(running)).not.toContain("search");
+    expect(running.sim.bench.coupling() / running.sim.bench.config.sim.optics.peakCoupling).toBeGreaterThan(
+      0.9,
+    );
+  }, 60_000);
 });
