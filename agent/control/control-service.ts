@@ -6,6 +6,7 @@
  * the verb's schema → its handler (which checks interlocks and limits before touching anything).
  * Every request and its outcome is an audit line and an `event/audit` message.
  */
+import { join } from "node:path";
 import type { ControlConfig } from "../../config/control.js";
 import type { BenchConfig } from "../../config/schema.js";
 import type { TelemetryValues } from "../../hal/interfaces.js";
@@ -39,6 +40,9 @@ export interface ControlDeps {
   logger: Logger;
 }
 
+/** An alarm from before a restart has this long to be raised again before it is cleared. */
+const ALARM_GRACE_MS = 30_000;
+
 export class ControlService implements Service {
   readonly name = "control";
   readonly audit: AuditLog;
@@ -63,7 +67,11 @@ export class ControlService implements Service {
 
   constructor(private readonly deps: ControlDeps) {
     this.audit = new AuditLog(deps.stateDir, deps.logger);
-    this.alarms = new AlarmBook(deps.bus);
+    this.alarms = new AlarmBook(deps.bus, {
+      file: join(deps.stateDir, "alarms.json"),
+      logger: deps.logger,
+      graceMs: ALARM_GRACE_MS,
+    });
     this.context = {
       ...deps.context,
       alarms: this.alarms,
@@ -75,6 +83,7 @@ export class ControlService implements Service {
 
   async start(): Promise<void> {
     this.off.push(this.deps.bus.on("measurement", (m) => this.measurements.set(m.name, m)));
+    await this.alarms.restore();
     const prefix = this.deps.mqtt.topics.request("");
     // QoS 0: the broker keeps the agent's session while it is away, and must not keep commands
     // for it to run late; a caller that got no answer repeats its transaction.
@@ -111,7 +120,7 @@ export class ControlService implements Service {
     this.stopping = true;
     for (const off of this.off.splice(0)) off();
     await Promise.allSettled([...this.inFlight]);
-    this.alarms.close();
+    await this.alarms.close();
     await this.audit.flushed();
   }
 

@@ -26,7 +26,7 @@ import type { PreparedChange, Service } from "../service.js";
 import type { LatchStore } from "./latch-store.js";
 import type { LatestReadings } from "./latest-readings.js";
 import { describeFault } from "./telemetry.js";
-import { FailureLog, TickLag } from "./tick-watch.js";
+import { FailureLog, LateTicks, TickLag } from "./tick-watch.js";
 
 export interface InterlockDevices {
   inputs: ReadonlyMap<string, InterlockInput>;
@@ -80,9 +80,11 @@ export class InterlockService implements TelemetrySource, Service {
   private readonly permitWritten = new Map<string, boolean>();
   private readonly failures: FailureLog;
   private readonly latches: LatchStore | undefined;
+  private readonly lateTicks: LateTicks;
 
   constructor(deps: InterlockDeps) {
     this.latches = deps.latches;
+    this.lateTicks = new LateTicks(deps.bus, deps.logger, deps.now ?? Date.now);
     this.devices = deps.devices;
     this.latest = deps.latest;
     this.bus = deps.bus;
@@ -112,17 +114,11 @@ export class InterlockService implements TelemetrySource, Service {
 
   async start(): Promise<void> {
     this.startedAtMs = this.now();
-    const before = (await this.latches?.load()) ?? new Map<string, Date>();
+    const before = (await this.latches?.latchedBefore(this.rules.map((r) => r.rule.name))) ?? new Map();
     for (const state of this.rules) {
-      const since = before === "all" ? new Date(this.now()) : before.get(state.rule.name);
-      if (!since) continue;
-      state.latched = true;
-      state.since = since;
-      this.logger.warn(
-        { rule: state.rule.name, since: since.toISOString() },
-        `interlock ${state.rule.name} was latched before the restart: latched until reset (interlock/reset)`,
-      );
-      this.publishAlarm(state);
+      state.since = before.get(state.rule.name);
+      state.latched = state.since !== undefined;
+      if (state.latched) this.publishAlarm(state);
     }
     for (const [name, input] of this.devices.inputs)
       this.unwatch.push(
@@ -168,6 +164,7 @@ export class InterlockService implements TelemetrySource, Service {
       do {
         this.again = false;
         this.lag.tick(this.periodMs);
+        this.lateTicks.check(this.lag.lastLagMs, this.periodMs);
         await this.evaluate();
         this.onTick?.();
       } while (this.again);

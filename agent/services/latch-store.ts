@@ -50,6 +50,24 @@ export class LatchStore {
     }
   }
 
+  /** Rule → since for the rules latched before the restart (every rule if the file was unreadable), logged. */
+  async latchedBefore(rules: readonly string[]): Promise<Map<string, Date>> {
+    const loaded = await this.load();
+    const now = new Date();
+    const latched = new Map(
+      rules.flatMap((r) => {
+        const since = loaded === "all" ? now : loaded.get(r);
+        return since ? [[r, since] as const] : [];
+      }),
+    );
+    for (const [rule, since] of latched)
+      this.logger.warn(
+        { rule, since: since.toISOString() },
+        `interlock ${rule} was latched before the restart: latched until reset (interlock/reset)`,
+      );
+    return latched;
+  }
+
   /** Saves the latched rules if they changed; a failure is logged (the latch holds in memory). */
   save(latched: ReadonlyMap<string, Date>): void {
     const text = JSON.stringify({

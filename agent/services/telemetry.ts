@@ -26,6 +26,22 @@ interface DeviceState {
   reading: boolean;
   fault: { error: DeviceFault; since: Date; nextTryAtMs: number } | undefined;
   backoff: Backoff;
+  /** What the instrument itself reports as wrong (see reportedFault), and since when. */
+  reported: { what: string; since: Date } | undefined;
+}
+
+/**
+ * What an instrument that answers reports as wrong in its own reading: a laser's `faults` (an
+ * unlock), a compressor's `alarms` (a trip), a detector `latched`. Undefined when all is well.
+ */
+export function reportedFault(values: TelemetryValues): string | undefined {
+  const parts: string[] = [];
+  for (const key of ["faults", "alarms"] as const) {
+    const v = values[key];
+    if (typeof v === "string" && v.trim() !== "") parts.push(v);
+  }
+  if (values.latched === true) parts.push("latched");
+  return parts.length > 0 ? parts.join("; ") : undefined;
 }
 
 export function describeFault(err: unknown): DeviceFault {
@@ -68,6 +84,7 @@ export class TelemetrySampler implements Service {
       device,
       seq: 0,
       reading: false,
+      reported: undefined,
       fault: undefined,
       backoff: new Backoff(this.settings.retryInitialMs, this.settings.retryMaxMs),
     }));
@@ -94,6 +111,22 @@ export class TelemetrySampler implements Service {
       },
       abort: () => {},
     };
+  }
+
+  /** `instrument-<name>`: raised while the device reports a fault of its own, cleared when it stops. */
+  private instrumentAlarm(state: DeviceState, what: string | undefined, atMs: number): void {
+    if (what === state.reported?.what) return;
+    const name = state.device.name;
+    const since = what === undefined ? state.reported!.since : new Date(atMs);
+    state.reported = what === undefined ? undefined : { what, since };
+    this.deps.bus.emit("alarm", {
+      ts: new Date(atMs).toISOString(),
+      name: `instrument-${name}`,
+      active: what !== undefined,
+      severity: "warning",
+      message: what === undefined ? `${name} reports no fault` : `${name} reports: ${what}`,
+      since: since.toISOString(),
+    });
   }
 
   /** `device-<name>`: raised when a device stops answering (or answers garbage), cleared when it answers again. */
@@ -140,6 +173,7 @@ export class TelemetrySampler implements Service {
       state.backoff.reset();
       this.latest.set(name, values, at);
       this.deps.bus.emit("telemetry", { ...this.header(state, at), state: "ok", values });
+      this.instrumentAlarm(state, reportedFault(values), at);
     } catch (err) {
       const at = this.now();
       const error = describeFault(err);

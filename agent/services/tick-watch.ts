@@ -5,6 +5,7 @@
  */
 import type { TelemetryValues } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
+import type { EventBus } from "../events.js";
 import { describeFault } from "./telemetry.js";
 
 export class TickLag {
@@ -24,6 +25,11 @@ export class TickLag {
     }
     this.lastAt = at;
     this.ticks++;
+  }
+
+  /** How late the last tick started, ms. */
+  get lastLagMs(): number {
+    return this.lastMs;
   }
 
   values(): TelemetryValues {
@@ -53,5 +59,47 @@ export class FailureLog {
     const fault = describeFault(err);
     if (last !== fault.message) this.logger.error({ what, ...fault }, `${what}: ${message}`);
     this.failures.set(what, fault.message);
+  }
+}
+
+/**
+ * `interlock-tick`: raised when a tick starts more than `latePeriods` periods late (the process
+ * was starved or stopped: the agent was not watching, the hardware chain was), cleared after 20
+ * ticks on time.
+ */
+export class LateTicks {
+  private lateSince: Date | undefined;
+  private onTime = 0;
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly logger: Logger,
+    private readonly now: () => number,
+    private readonly latePeriods = 10,
+  ) {}
+
+  check(lagMs: number, periodMs: number): void {
+    const late = lagMs > this.latePeriods * periodMs;
+    this.onTime = late ? 0 : this.onTime + 1;
+    if (late && !this.lateSince) {
+      this.lateSince = new Date(this.now());
+      const message = `an interlock tick came ${Math.round(lagMs)} ms late: the agent was not watching meanwhile (the hardware chain was)`;
+      this.logger.error({ lagMs }, message);
+      this.emit(true, message);
+    } else if (!late && this.lateSince && this.onTime >= 20) {
+      this.emit(false, "interlock ticks on time again");
+      this.lateSince = undefined;
+    }
+  }
+
+  private emit(active: boolean, message: string): void {
+    this.bus.emit("alarm", {
+      ts: new Date(this.now()).toISOString(),
+      name: "interlock-tick",
+      active,
+      severity: "critical",
+      message,
+      since: this.lateSince!.toISOString(),
+    });
   }
 }

@@ -227,7 +227,81 @@ export function hostileRequests(count: number): Scenario {
   };
 }
 
+/** The instrument itself reports the fault (a laser unlock): raised while it lasts, cleared after. */
+export const laserUnlock: Scenario = {
+  name: "laser-unlock",
+  quick: false,
+  alarm: "instrument-laser",
+  run: (broker) =>
+    withBench(
+      broker,
+      "laser-unlock",
+      simFaults([{ atS: 3, fault: "laser-unlock", durationS: 2 }]),
+      async (watch) => {
+        const raised = await watch.alarm("instrument-laser", true, 20_000);
+        const cleared = await watch.alarm("instrument-laser", false, 20_000);
+        return {
+          safeState: true,
+          alarms: watch.alarmsRaised(),
+          recoveredS: seconds(raised.atMs + 2000, cleared.atMs),
+          detail: String(raised.payload.message),
+        };
+      },
+    ),
+};
+
+/** A latched SNSPD: reported, then recovered by the operator's detector/reset-latch. */
+export const detectorLatch: Scenario = {
+  name: "detector-latch",
+  quick: false,
+  alarm: "instrument-detectorA",
+  run: (broker) =>
+    withBench(
+      broker,
+      "detector-latch",
+      simFaults([{ atS: 3, fault: "detector-latch", device: "detectorA" }]),
+      async (watch) => {
+        await watch.alarm("instrument-detectorA", true, 20_000);
+        const askedAt = Date.now();
+        const reset = await watch.request("detector/reset-latch", { device: "detectorA" });
+        const cleared = await watch.alarm("instrument-detectorA", false, 20_000);
+        return {
+          safeState: reset.status === "ok",
+          alarms: watch.alarmsRaised(),
+          recoveredS: seconds(askedAt, cleared.atMs),
+        };
+      },
+    ),
+};
+
+/** The agent's process stopped (SIGSTOP) for 3 s: nobody watched meanwhile, and it says so. */
+export const starved: Scenario = {
+  name: "event-loop-starved",
+  quick: false,
+  alarm: "interlock-tick",
+  run: (broker) =>
+    withBench(broker, "event-loop-starved", {}, async (watch, agent) => {
+      await watch.telemetry("interlocks");
+      agent.child.kill("SIGSTOP");
+      await sleep(3000);
+      agent.child.kill("SIGCONT");
+      const resumedAt = Date.now();
+      const raised = await watch.alarm("interlock-tick", true, 20_000);
+      const cleared = await watch.alarm("interlock-tick", false, 20_000);
+      const after = await watch.telemetry("interlocks", 10_000, watch.messages.indexOf(cleared));
+      return {
+        safeState: values(after).doorTripped === false && Number(values(after).maxTickLagMs) >= 2500,
+        alarms: watch.alarmsRaised(),
+        recoveredS: seconds(resumedAt, cleared.atMs),
+        detail: String(raised.payload.message),
+      };
+    }),
+};
+
 export const MORE_SCENARIOS: Scenario[] = [
+  laserUnlock,
+  detectorLatch,
+  starved,
   compressorTrip,
   fibreKnock,
   diskFull,
