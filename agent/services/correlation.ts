@@ -209,6 +209,25 @@ export class CorrelationService implements Service {
     this.worker.postMessage(batch, [channels.buffer, times.buffer]);
   }
 
+  private workerDownSince: Date | undefined;
+
+  /** `correlation-worker`: raised when the worker dies, cleared when its successor is up. */
+  private workerAlarm(active: boolean, message: string): void {
+    this.deps.bus.emit("alarm", {
+      ts: new Date().toISOString(),
+      name: "correlation-worker",
+      active,
+      severity: "warning",
+      message,
+      since: (this.workerDownSince ?? new Date()).toISOString(),
+    });
+  }
+
+  /** Test seam: the worker thread now (a chaos test kills it). */
+  get workerThread(): Worker | undefined {
+    return this.worker;
+  }
+
   private spawn(): void {
     const worker = new Worker(this.workerUrl, { workerData: this.settings });
     this.worker = worker;
@@ -216,6 +235,8 @@ export class CorrelationService implements Service {
     worker.on("online", () => {
       this.stats.running = true;
       this.backoff.reset();
+      if (this.workerDownSince) this.workerAlarm(false, "the live correlator's worker runs again");
+      this.workerDownSince = undefined;
     });
     worker.on("message", (reply: WorkerReply) => {
       if (reply.type === "ack") {
@@ -248,6 +269,11 @@ export class CorrelationService implements Service {
       const retryMs = this.backoff.next();
       this.stats.workerRestarts++;
       this.logger.error({ code, retryInMs: retryMs }, "correlation worker exited; restarting it");
+      this.workerDownSince ??= new Date();
+      this.workerAlarm(
+        true,
+        `the live correlator's worker stopped (exit ${code}); restarting in ${retryMs} ms — tags meanwhile are dropped and counted`,
+      );
       this.restartTimer = setTimeout(() => this.spawn(), retryMs);
     });
   }

@@ -127,4 +127,35 @@ describe("correlation worker under load", () => {
     // The tick's lag with the pool is a figure for bench/live-correlation.ts, not a test.
     expectAllCorrelated(await underLoad(2));
   }, 90_000);
+
+  it("a killed worker raises correlation-worker, is restarted, and the next periods are measured again", async () => {
+    const logger = pino({ level: "silent" });
+    const bus = new EventBus(logger);
+    const measurements: MeasurementEvent[] = [];
+    const alarms: Array<{ name: string; active: boolean }> = [];
+    bus.on("measurement", (m) => measurements.push(m));
+    bus.on("alarm", (a) => alarms.push(a));
+    const settings = twoDetectorSettings(0.1e12, { windowPs: 500_000, binPs: 1000, periodPs: "cw" });
+    const service = new CorrelationService({ settings, source: "tagger", bus, logger, workerUrl: WORKER });
+    await service.start();
+    const block = poissonPair(3, 1e6, 0.1e12);
+    const feed = async (replay: number) => {
+      service.push({ channels: block.channels, timesPs: block.timesPs, epochPs: replay * 24 * TWO_32 });
+      service.flush();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    const until = async (what: () => boolean) => {
+      for (let i = 0; i < 400 && !what(); i++) await feed(replay++);
+      expect(what()).toBe(true);
+    };
+    let replay = 0;
+    await until(() => service.getStats().running && measurements.length > 0);
+    await service.workerThread!.terminate();
+    await until(() => alarms.some((a) => a.name === "correlation-worker" && a.active));
+    const before = measurements.length;
+    await until(() => alarms.some((a) => a.name === "correlation-worker" && !a.active));
+    await until(() => measurements.length > before);
+    expect(service.getStats()).toMatchObject({ running: true, workerRestarts: 1 });
+    await service.stop();
+  }, 60_000);
 });
