@@ -274,6 +274,12 @@ export const SCENARIOS: Scenario[] = [
     "device-laser",
     true,
   ),
+  deviceFault(
+    "i2c-nack-storm",
+    { fault: "device-unplugged", device: "powerMonitor", durationS: 3 },
+    "device-powerMonitor",
+    false,
+  ),
   doorOpen,
   corruptState,
 ];
