@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import type { Logger } from "../hal/logger.js";
 
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o640): Promise<void> {
   const dir = dirname(file);
@@ -33,5 +34,36 @@ export async function syncDirectory(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * One state file saved again and again in the background: each save atomic, in order, none
+ * awaited by the caller (a loop never waits for the disk); a failure is logged, and the next save
+ * tries again. `after` delays the first save (until the old file has been read).
+ */
+export class BackgroundFile {
+  private writing: Promise<void>;
+
+  constructor(
+    readonly file: string,
+    private readonly what: string,
+    private readonly logger: Logger,
+    after: Promise<unknown> = Promise.resolve(),
+  ) {
+    this.writing = after.then(() => {});
+  }
+
+  save(text: string): void {
+    this.writing = this.writing
+      .then(() => writeFileAtomic(this.file, text))
+      .catch((err: unknown) =>
+        this.logger.error({ file: this.file, err: (err as Error).message }, `could not save ${this.what}`),
+      );
+  }
+
+  /** Resolves once the last save is on disk (or failed). */
+  flushed(): Promise<void> {
+    return this.writing;
   }
 }

@@ -11,7 +11,7 @@
 import { readFile } from "node:fs/promises";
 import type { Logger } from "../../hal/logger.js";
 import type { AlarmPayload, EventBus } from "../events.js";
-import { writeFileAtomic } from "../state-files.js";
+import { BackgroundFile } from "../state-files.js";
 import type { AlarmControl } from "./context.js";
 
 export interface AlarmBookOptions {
@@ -24,7 +24,7 @@ export interface AlarmBookOptions {
 export class AlarmBook implements AlarmControl {
   private readonly alarms = new Map<string, AlarmPayload>();
   private readonly off: () => void;
-  private writing: Promise<void>;
+  private readonly saved: BackgroundFile | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   /** The file as the last run left it, read before any save of this run can replace it. */
   private readonly before: Promise<AlarmPayload[]>;
@@ -34,7 +34,7 @@ export class AlarmBook implements AlarmControl {
     private readonly options?: AlarmBookOptions,
   ) {
     this.before = options ? this.load(options) : Promise.resolve([]);
-    this.writing = this.before.then(() => {});
+    this.saved = options && new BackgroundFile(options.file, "the alarms", options.logger, this.before);
     this.off = bus.on("alarm", (alarm) => {
       if (alarm.active) this.alarms.set(alarm.name, alarm);
       else this.alarms.delete(alarm.name);
@@ -95,19 +95,12 @@ export class AlarmBook implements AlarmControl {
   }
 
   private save(): void {
-    const o = this.options;
-    if (!o) return;
-    const text = `${JSON.stringify({ active: this.active() })}\n`;
-    this.writing = this.writing
-      .then(() => writeFileAtomic(o.file, text))
-      .catch((err: unknown) =>
-        o.logger.warn({ file: o.file, err: (err as Error).message }, "could not save the alarms"),
-      );
+    this.saved?.save(`${JSON.stringify({ active: this.active() })}\n`);
   }
 
   async close(): Promise<void> {
     clearTimeout(this.graceTimer);
     this.off();
-    await this.writing;
+    await this.saved?.flushed();
   }
 }

@@ -9,20 +9,22 @@ import { readFile } from "node:fs/promises";
 import type { Axis } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import type { AlignmentState } from "../alignment/types.js";
-import { writeFileAtomic } from "../state-files.js";
+import { BackgroundFile } from "../state-files.js";
 
 export type Position = Partial<Record<Axis, number>>;
 
 export class LastGoodPosition {
   private lastSavedMs = Number.NEGATIVE_INFINITY;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly saved: BackgroundFile;
 
   constructor(
     private readonly file: string,
     private readonly logger: Logger,
     private readonly everyS = 30,
     private readonly aboveFraction = 0.9,
-  ) {}
+  ) {
+    this.saved = new BackgroundFile(file, "the aligner's position", logger);
+  }
 
   /** The saved position, or undefined (none yet, or a file that does not read back: logged). */
   async load(): Promise<Position | undefined> {
@@ -56,17 +58,10 @@ export class LastGoodPosition {
       signalUnit: state.signalUnit,
       ts: new Date(nowMs).toISOString(),
     });
-    this.writing = this.writing
-      .then(() => writeFileAtomic(this.file, `${text}\n`))
-      .catch((err: unknown) =>
-        this.logger.warn(
-          { file: this.file, err: (err as Error).message },
-          "could not save the aligner's position",
-        ),
-      );
+    this.saved.save(`${text}\n`);
   }
 
   flushed(): Promise<void> {
-    return this.writing;
+    return this.saved.flushed();
   }
 }

@@ -7,16 +7,18 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Logger } from "../../hal/logger.js";
-import { writeFileAtomic } from "../state-files.js";
+import { BackgroundFile } from "../state-files.js";
 
 export class LatchStore {
-  private writing: Promise<void> = Promise.resolve();
   private last = "";
+  private readonly saved: BackgroundFile;
 
   constructor(
     private readonly file: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.saved = new BackgroundFile(file, "the latched interlocks", logger);
+  }
 
   /** Rule → since for the rules latched before the restart; `all` when the file was unreadable. */
   async load(): Promise<Map<string, Date> | "all"> {
@@ -75,18 +77,11 @@ export class LatchStore {
     });
     if (text === this.last) return;
     this.last = text;
-    this.writing = this.writing
-      .then(() => writeFileAtomic(this.file, `${text}\n`))
-      .catch((err: unknown) =>
-        this.logger.error(
-          { file: this.file, err: (err as Error).message },
-          "could not save the latched interlocks",
-        ),
-      );
+    this.saved.save(`${text}\n`);
   }
 
   /** Resolves once the last save is on disk (at stop). */
   flushed(): Promise<void> {
-    return this.writing;
+    return this.saved.flushed();
   }
 }

@@ -34,6 +34,11 @@ export interface Seen {
   atMs: number;
 }
 
+/** A telemetry message's values. */
+export const values = (m: Seen) => (m.payload.values ?? {}) as Record<string, unknown>;
+/** Seconds between two wall-clock instants, to 10 ms (a figure, never asserted). */
+export const seconds = (fromMs: number, toMs: number) => Number(((toMs - fromMs) / 1000).toFixed(2));
+
 const JOURNALED = /\/(telemetry|measurement|alarm|event)\/|\/alignment$/;
 
 export class Watcher {

@@ -13,14 +13,13 @@ import {
   runAgent,
   type Scenario,
   type Seen,
+  seconds,
   simFaults,
   stopAgent,
+  values,
   Watcher,
   withBench,
 } from "./harness.js";
-
-const values = (m: Seen) => (m.payload.values ?? {}) as Record<string, unknown>;
-const seconds = (fromMs: number, toMs: number) => Number(((toMs - fromMs) / 1000).toFixed(2));
 
 export const compressorTrip: Scenario = {
   name: "compressor-trip-warm-up",

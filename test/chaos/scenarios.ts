@@ -11,15 +11,13 @@ import {
   drovesSafe,
   runAgent,
   type Scenario,
-  type Seen,
+  seconds,
   simFaults,
   stopAgent,
+  values,
   Watcher,
   withBench,
 } from "./harness.js";
-
-const values = (m: Seen) => (m.payload.values ?? {}) as Record<string, unknown>;
-const seconds = (fromMs: number, toMs: number) => Number(((toMs - fromMs) / 1000).toFixed(2));
 
 function brokerOutage(name: string, outageS: number, quick: boolean): Scenario {
   return {
