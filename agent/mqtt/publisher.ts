@@ -1,9 +1,9 @@
 /**
  * The agent's one MQTT connection. QoS 1 throughout; the `offline` status is registered as the
  * will; reconnects are ours (exponential backoff with jitter, MQTT.js's fixed-period reconnect
- * off). The session persists (clean start off, a stable client id): a message in flight when the
- * connection drops is sent again on the same session. Event messages go through the durable
- * outbox (./outbox.ts) and are handed to the client once on disk; responses and the status go
+ * off). The session persists (clean start off, a stable client id). Event messages go through
+ * the durable outbox (./outbox.ts): handed to the client once on disk, and — if in flight when
+ * the connection drops — handed out again first on the next one; responses and the status go
  * straight out, and while the broker is away wait in memory (bounded: beyond
  * VOLATILE_LIMIT the oldest is dropped, logged and counted). `protocolVersion: "auto"` tries
  * MQTT 5 and falls back to 3.1.1 when the broker refuses the version (aedes, older brokers).
