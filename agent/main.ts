@@ -119,9 +119,14 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
       ? new EmbeddedBrokerService(config.mqtt.embedded.host, config.mqtt.embedded.port, embeddedLogin(config))
       : undefined;
   const brokerUrl = () => broker?.url ?? config.mqtt.broker;
+  const latches = new LatchStore(join(stateDir, "interlocks.json"), log("interlocks"));
   const bench = new BenchDevicesService({
     slice: { devices: config.devices, safety: config.safety, backend: config.backend },
     interlockRules: config.interlocks,
+    latchedRules: async () => {
+      const before = await latches.load();
+      return new Set(before === "all" ? config.interlocks.map((r) => r.name) : before.keys());
+    },
     openProvider: (kind) => openProvider(kind, config, options),
     logger: log("devices"),
   });
@@ -149,7 +154,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     bus,
     logger: log("interlocks"),
     ...(options.onInterlockTick ? { onTick: options.onInterlockTick } : {}),
-    latches: new LatchStore(join(stateDir, "interlocks.json"), log("interlocks")),
+    latches,
   });
   const startedAt = Date.now();
   const sampler: TelemetrySampler = new TelemetrySampler({

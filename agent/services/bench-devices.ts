@@ -16,6 +16,8 @@ export interface BenchDevicesDeps {
   slice: DeviceSlice & { backend: Backend };
   /** The interlock rules: a laser one of them holds opens with its permit line low. */
   interlockRules: readonly InterlockRule[];
+  /** Rules latched before a restart (they hold their lasers from the first moment). */
+  latchedRules?: () => Promise<ReadonlySet<string>>;
   /** Opens (or hands over) the bus back end of one kind. */
   openProvider: (kind: Backend) => Promise<BusProvider>;
   logger: Logger;
@@ -46,7 +48,8 @@ export class BenchDevicesService implements Service {
           const tripped = new Set<string>();
           for (const [name, input] of inputs)
             if (await input.readTripped().catch(() => true)) tripped.add(name);
-          return InterlockService.lasersToHold(this.deps.interlockRules, tripped);
+          const latched = (await this.deps.latchedRules?.()) ?? new Set<string>();
+          return InterlockService.lasersToHold(this.deps.interlockRules, tripped, latched);
         },
         logger,
       },

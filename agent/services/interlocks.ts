@@ -103,11 +103,18 @@ export class InterlockService implements TelemetrySource, Service {
     }));
   }
 
-  /** Lasers that some rule needs safe right now: the composition root opens their permit line low. */
-  static lasersToHold(rules: readonly InterlockRule[], trippedInputs: ReadonlySet<string>): Set<string> {
+  /**
+   * Lasers that some rule needs safe right now — an input tripped, or the rule latched before a
+   * restart: the composition root opens their permit line low.
+   */
+  static lasersToHold(
+    rules: readonly InterlockRule[],
+    trippedInputs: ReadonlySet<string>,
+    latchedRules: ReadonlySet<string> = new Set(),
+  ): Set<string> {
     const held = new Set<string>();
     for (const rule of rules)
-      if (rule.inputs.some((i) => trippedInputs.has(i)))
+      if (latchedRules.has(rule.name) || rule.inputs.some((i) => trippedInputs.has(i)))
         for (const laser of rule.safe.lasers) held.add(laser);
     return held;
   }

@@ -229,11 +229,12 @@ describe("InterlockService", () => {
     await service.stop();
   });
 
-  it("holds a laser whose interlock is tripped at start-up", () => {
+  it("holds a laser whose interlock is tripped at start-up, or was latched before the restart", () => {
     const rules = [
       { name: "door", inputs: ["door"], temperatures: [], safe: { lasers: ["laser"], detectors: [] } },
     ];
     expect([...InterlockService.lasersToHold(rules, new Set(["door"]))]).toEqual(["laser"]);
     expect([...InterlockService.lasersToHold(rules, new Set())]).toEqual([]);
+    expect([...InterlockService.lasersToHold(rules, new Set(), new Set(["door"]))]).toEqual(["laser"]);
   });
 });
