@@ -185,7 +185,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
       actuators: devices.actuators,
       powerMonitors: devices.powerMonitors,
       bus,
-      trippedRules: () => interlocks.trippedRules(),
+      heldRules: () => interlocks.heldRules(),
       faultedDevices: () => sampler.faultedDevices(),
       lastGood: new LastGoodPosition(join(stateDir, "alignment.json"), log("alignment")),
       logger: log("alignment"),

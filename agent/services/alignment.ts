@@ -88,8 +88,12 @@ export interface AlignmentDeps {
   powerMonitors: ReadonlyMap<string, PowerMonitor>;
   /** State and alarms go out here; count-rate signals read `tags` from here. */
   bus: EventBus;
-  /** Rules tripped now, and devices faulted now: motion waits while either names something. */
-  trippedRules: () => string[];
+  /**
+   * Interlock rules tripped or latched now (their lasers are held off: there is no light to align
+   * on, and a search in the dark would lose the peak), and devices faulted now: motion waits
+   * while either names something.
+   */
+  heldRules: () => string[];
   faultedDevices: () => string[];
   logger: Logger;
   clock?: AlignmentClock;
@@ -167,8 +171,8 @@ export class AlignmentService implements Service {
     const startUm: Partial<Record<Axis, number>> = {};
     for (const axis of actuator.axes) startUm[axis] = await actuator.readPositionUm(axis);
     const blocked = () => {
-      const tripped = this.deps.trippedRules();
-      if (tripped.length > 0) return `interlock ${tripped.join(", ")} tripped`;
+      const held = this.deps.heldRules();
+      if (held.length > 0) return `interlock ${held.join(", ")} tripped or latched`;
       if (this.deps.faultedDevices().includes(stageName)) return `${stageName} is faulted`;
       return undefined;
     };

@@ -335,6 +335,11 @@ export class InterlockService implements TelemetrySource, Service {
     return this.rules.filter((s) => s.tripped).map((s) => s.rule.name);
   }
 
+  /** Rules tripped or latched (not yet reset): their lasers are held off. */
+  heldRules(): string[] {
+    return this.rules.filter((s) => s.tripped || s.latched).map((s) => s.rule.name);
+  }
+
   async readTelemetry(): Promise<TelemetryValues> {
     const values: TelemetryValues = {
       periodMs: this.periodMs,

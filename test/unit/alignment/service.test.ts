@@ -29,7 +29,7 @@ describe("AlignmentService", () => {
       actuators: new Map([[config.alignment.stage, actuator]]),
       powerMonitors: new Map([[(config.alignment.signal as { device: string }).device, monitor]]),
       bus,
-      trippedRules: () => [],
+      heldRules: () => [],
       faultedDevices: () => [],
       logger,
     });
