@@ -1,7 +1,10 @@
 /**
  * Serial ports over the serialport package, as a ByteTransport under QueuedSerialLink. Loaded
  * lazily like the other hardware back ends. A port that disappears (USB unplugged) closes
- * with `disconnected: true`; the link turns that into DeviceGone for every waiting request.
+ * with `disconnected: true`, or fails a write or emits an error with EIO/ENXIO first (a pty that
+ * vanished, a cable pulled mid-write): either way the link is closed underneath — DeviceGone for
+ * every waiting request, and the reopening link opens the port anew at the next one. A port
+ * error never goes unhandled (it would end the process).
  */
 import { readdir } from "node:fs/promises";
 import { BusError, DeviceGone } from "../errors.js";
@@ -16,6 +19,9 @@ async function loadSerialPort(device: string): Promise<typeof import("serialport
     throw new BusError("the serial back end needs the serialport package", { device, cause: err });
   }
 }
+
+/** Errors that mean the device is no longer there. */
+const VANISHED = new Set(["EIO", "ENXIO", "ENODEV", "EBADF"]);
 
 export async function openSerialPort(
   device: string,
@@ -42,18 +48,36 @@ export async function openSerialPort(
       );
     }),
   );
+  let closedUnderneath: ((error?: Error) => void) | undefined;
+  /** The device is gone (not a passing error): close the link, so the next request reopens. */
+  const lost = (err: Error & { code?: string }) => {
+    if (!VANISHED.has(err.code ?? "")) return false;
+    closedUnderneath?.(new Error(`${options.path}: ${err.message}`));
+    if (port.isOpen) port.close(() => {});
+    return true;
+  };
+  port.on("error", (err: Error & { code?: string }) => {
+    logger.warn({ device, path: options.path, err: err.message, code: err.code }, "serial port error");
+    lost(err);
+  });
   const transport: ByteTransport = {
     write: (bytes) =>
       new Promise((resolve, reject) => {
-        port.write(Buffer.from(bytes), (err) =>
-          err ? reject(err) : port.drain((e) => (e ? reject(e) : resolve())),
-        );
+        port.write(Buffer.from(bytes), (err) => {
+          if (err) {
+            lost(err);
+            return reject(err);
+          }
+          port.drain((e) => (e ? reject(e) : resolve()));
+        });
       }),
     setReceiver: (receiver) => port.on("data", (chunk: Buffer) => receiver(new Uint8Array(chunk))),
-    setCloseHandler: (handler) =>
+    setCloseHandler: (handler) => {
+      closedUnderneath = handler;
       port.on("close", (err?: Error & { disconnected?: boolean }) =>
         handler(err?.disconnected ? new Error(`${options.path} disconnected`) : err),
-      ),
+      );
+    },
     close: () =>
       new Promise((resolve) => {
         if (!port.isOpen) return resolve();
