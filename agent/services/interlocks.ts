@@ -120,7 +120,7 @@ export class InterlockService implements TelemetrySource, Service {
   }
 
   async start(): Promise<void> {
-    this.startedAtMs = this.now();
+    this.startedAtMs = performance.now(); // monotonic: a wall-clock step must not age the grace
     const before = (await this.latches?.latchedBefore(this.rules.map((r) => r.rule.name))) ?? new Map();
     for (const state of this.rules) {
       state.since = before.get(state.rule.name);
@@ -191,12 +191,11 @@ export class InterlockService implements TelemetrySource, Service {
         }
       }),
     );
-    const now = this.now();
     for (const state of this.rules) {
       const reasons = state.rule.inputs.flatMap((i) => (inputReasons.has(i) ? [inputReasons.get(i)!] : []));
       for (const t of state.rule.temperatures) {
-        const reading = this.latest.number(t.device, `${t.input}TempK`, now);
-        const unknownForS = reading ? reading.ageS : (now - this.startedAtMs) / 1000;
+        const reading = this.latest.number(t.device, `${t.input}TempK`);
+        const unknownForS = reading ? reading.ageS : (performance.now() - this.startedAtMs) / 1000;
         if (unknownForS > t.staleAfterS)
           reasons.push(`${t.device}.${t.input} unknown for ${unknownForS.toFixed(1)} s`);
         else if (reading && reading.value > t.maxK)

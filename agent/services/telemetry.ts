@@ -24,6 +24,7 @@ interface DeviceState {
   device: SampledDevice;
   seq: number;
   reading: boolean;
+  /** `nextTryAtMs` is monotonic (performance.now): a wall-clock step must not move a retry by an hour. */
   fault: { error: DeviceFault; since: Date; nextTryAtMs: number } | undefined;
   backoff: Backoff;
   /** What the instrument itself reports as wrong (see reportedFault), and since when. */
@@ -146,7 +147,7 @@ export class TelemetrySampler implements Service {
     for (const state of this.states) {
       if (state.reading) continue;
       const fault = state.fault;
-      if (fault && this.now() < fault.nextTryAtMs) {
+      if (fault && performance.now() < fault.nextTryAtMs) {
         this.publishFault(state);
         continue;
       }
@@ -181,7 +182,11 @@ export class TelemetrySampler implements Service {
       if (!state.fault || state.fault.error.message !== error.message)
         this.logger.error({ device: name, ...error, retryInMs: retryMs }, `device faulted: ${error.message}`);
       if (!state.fault) this.deviceAlarm(name, at, error.message, new Date(at));
-      state.fault = { error, since: state.fault?.since ?? new Date(at), nextTryAtMs: at + retryMs };
+      state.fault = {
+        error,
+        since: state.fault?.since ?? new Date(at),
+        nextTryAtMs: performance.now() + retryMs,
+      };
       this.publishFault(state);
     } finally {
       state.reading = false;
@@ -205,7 +210,7 @@ export class TelemetrySampler implements Service {
       state: "faulted",
       fault: fault.error,
       faultedSince: fault.since.toISOString(),
-      nextRetryInS: Math.max(0, (fault.nextTryAtMs - at) / 1000),
+      nextRetryInS: Math.max(0, (fault.nextTryAtMs - performance.now()) / 1000),
     });
   }
 

@@ -75,7 +75,7 @@ describe("TelemetrySampler", () => {
     ]);
     expect(sampler.faultedDevices()).toEqual(["cryostat"]);
     // The interlocks see the last good reading growing old, not a fresh one.
-    expect(latest.number("cryostat", "tempK", Date.now())?.ageS).toBeCloseTo(10.5, 1);
+    expect(latest.number("cryostat", "tempK")?.ageS).toBeCloseTo(10.5, 1);
   });
 });
 
@@ -158,6 +158,26 @@ describe("InterlockService", () => {
     expect(silent.detector.makeSafe.callCount).toBe(1);
     expect(silent.alarms.at(-1)?.message).toMatch(/^cryostat\.detectorStage unknown for 10\.\d s$/);
     await silent.service.stop();
+  });
+
+  it("a wall-clock step back by an hour does not make a silent cryostat's last reading look fresh", async () => {
+    const { service, detector, latest, alarms } = rig();
+    latest.set("cryostat", { detectorStageTempK: 2.5 }, Date.now());
+    await service.start();
+    // The cryostat falls silent and NTP steps the wall clock back an hour: the reading still ages.
+    clock.setSystemTime(Date.now() - 3_600_000);
+    await clock.tickAsync(10_100);
+    expect(detector.makeSafe.callCount).toBe(1);
+    expect(alarms.at(-1)?.message).toMatch(/^cryostat\.detectorStage unknown for 10\.\d s$/);
+    // And a step forward does not age a fresh one: no trip on a reading 1 s old.
+    const again = rig();
+    again.latest.set("cryostat", { detectorStageTempK: 2.5 }, Date.now());
+    await again.service.start();
+    clock.setSystemTime(Date.now() + 3_600_000);
+    await clock.tickAsync(1000);
+    expect(again.detector.makeSafe.callCount).toBe(0);
+    await service.stop();
+    await again.service.stop();
   });
 
   it("logs a wedged permit line once, not on every tick, and re-asserts a held line every tick", async () => {
