@@ -72,6 +72,7 @@ export class DurableOutbox {
   private segments: Segment[] = [];
   private active: FileHandle | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private timerDueAt = 0;
   private writing: Promise<void> = Promise.resolve();
   private degradedSince: string | undefined;
   private retryAt = 0;
@@ -216,10 +217,13 @@ export class DurableOutbox {
     this.active = undefined;
   }
 
+  /** The next write is due in `delayMs` at the latest: a pending timer that fires sooner stays. */
   private schedule(delayMs: number): void {
     if (this.closed) return;
-    if (this.timer && delayMs > 0) return;
+    const dueAt = performance.now() + delayMs;
+    if (this.timer && this.timerDueAt <= dueAt) return;
     clearTimeout(this.timer);
+    this.timerDueAt = dueAt;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.enqueueWrite(() => this.flush());

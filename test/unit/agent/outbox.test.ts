@@ -3,6 +3,7 @@ import { mkdtemp, open, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
+import sinon from "sinon";
 import { describe, expect, it } from "vitest";
 import { DurableOutbox, type OutboxSettings } from "../../../agent/mqtt/outbox.js";
 import { writeFileAtomic } from "../../../agent/state-files.js";
@@ -79,6 +80,27 @@ describe("the durable outbox", () => {
     expect(outbox.inFlight()).toBe(4);
     outbox.rehandUnacknowledged();
     expect(bodies(outbox).map((m) => m.i)).toEqual([1, 3, 4, 5]);
+    await outbox.close();
+  });
+
+  it("a message appended after an acknowledgement is on disk after flushMs, not after the acknowledgement's longer wait", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pb-outbox-"));
+    const { outbox } = await openOutbox(dir, { flushMs: 20 });
+    outbox.append("telemetry", "t", { i: 0 }, false);
+    await outbox.flushNow();
+    const [first] = [...outbox.ready()];
+    first!.handed = true;
+    const clock = sinon.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      outbox.acknowledge(first!); // its record may wait 5 × 20 ms…
+      outbox.append("telemetry", "t", { i: 1 }, false); // …but a message is due on disk at 20 ms
+      await clock.tickAsync(30);
+      // The write itself is real I/O: let it finish (no timer is needed for that).
+      for (let n = 0; n < 5000 && bodies(outbox).length === 0; n++) await new Promise((r) => setImmediate(r));
+      expect(bodies(outbox).map((m) => m.i)).toEqual([1]);
+    } finally {
+      clock.restore();
+    }
     await outbox.close();
   });
 
