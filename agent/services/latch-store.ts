@@ -12,6 +12,8 @@ import { BackgroundFile } from "../state-files.js";
 export class LatchStore {
   private last = "";
   private readonly saved: BackgroundFile;
+  /** The file as the last run left it: read once, by whoever asks first (device build, interlocks). */
+  private before: Promise<Map<string, Date> | "all"> | undefined;
 
   constructor(
     private readonly file: string,
@@ -21,7 +23,12 @@ export class LatchStore {
   }
 
   /** Rule → since for the rules latched before the restart; `all` when the file was unreadable. */
-  async load(): Promise<Map<string, Date> | "all"> {
+  load(): Promise<Map<string, Date> | "all"> {
+    this.before ??= this.read();
+    return this.before;
+  }
+
+  private async read(): Promise<Map<string, Date> | "all"> {
     let text: string;
     try {
       text = await readFile(this.file, "utf8");
