@@ -166,6 +166,8 @@ export const CHAOS_ENV = {
 
 export interface ChaosAgent extends AgentProcess {
   stateDir: string;
+  /** When the process was started (wall clock, ms). */
+  spawnedAtMs: number;
 }
 
 /** The built agent on the simulated bench against the rig's broker. */
@@ -175,6 +177,7 @@ export function runAgent(
   options: { env?: Record<string, string>; stateDir?: string; args?: string[] } = {},
 ): ChaosAgent {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), `pb-chaos-${benchId}-`));
+  const spawnedAtMs = Date.now();
   const agent = spawnAgent(
     ["run", "--config", SIM_EXAMPLE, "--broker", broker.url, ...(options.args ?? [])],
     {
@@ -184,7 +187,7 @@ export function runAgent(
       STATE_DIRECTORY: stateDir,
     },
   );
-  return { ...agent, stateDir };
+  return { ...agent, stateDir, spawnedAtMs };
 }
 
 /** SIGTERM, and the exit status (null if it had to be killed after `timeoutMs`). */
@@ -224,14 +227,14 @@ export interface Scenario {
 export async function withBench(
   broker: Broker,
   benchId: string,
-  env: Record<string, string>,
+  setup: { env?: Record<string, string>; stateDir?: string },
   body: (
     watch: Watcher,
     agent: ReturnType<typeof runAgent>,
   ) => Promise<Omit<ChaosResult, "scenario" | "lostMessages" | "alarm">>,
 ): Promise<Omit<ChaosResult, "alarm">> {
   const watch = await Watcher.open(broker.url, benchId);
-  const agent = runAgent(broker, benchId, { env });
+  const agent = runAgent(broker, benchId, setup);
   try {
     await watch.waitFor(
       "the agent online",
@@ -260,6 +263,7 @@ export async function withBench(
     };
   } finally {
     agent.child.kill("SIGKILL");
+    await agent.exit;
     await watch.close();
   }
 }

@@ -29,7 +29,7 @@ export const compressorTrip: Scenario = {
     withBench(
       broker,
       "compressor-trip-warm-up",
-      simFaults([{ atS: 2, fault: "compressor-trip" }]),
+      { env: simFaults([{ atS: 2, fault: "compressor-trip" }]) },
       async (watch) => {
         const raised = await watch.alarm("interlock-cryostat", true, 60_000);
         const from = watch.messages.indexOf(raised);
@@ -59,8 +59,10 @@ export const fibreKnock: Scenario = {
       broker,
       "fibre-knock",
       {
-        ...simFaults([{ atS: 25, fault: "fibre-knock", knockUm: 15 }]),
-        PHOTON_BENCH_ALIGNMENT__PUBLISH_EVERY_S: "0.2",
+        env: {
+          ...simFaults([{ atS: 25, fault: "fibre-knock", knockUm: 15 }]),
+          PHOTON_BENCH_ALIGNMENT__PUBLISH_EVERY_S: "0.2",
+        },
       },
       async (watch) => {
         const mode = (name: string) => (m: Seen) => m.topic === "alignment" && m.payload.mode === name;
@@ -94,36 +96,23 @@ export const diskFull: Scenario = {
     } catch {
       return { skipped: "cannot mount a small filesystem here (needs root)" };
     }
-    const benchId = "disk-full";
-    const watch = await Watcher.open(broker.url, benchId);
-    const agent = runAgent(broker, benchId, { stateDir });
     const filler = join(stateDir, "filler");
     try {
-      await watch.waitFor("online", (m) => m.topic === "status" && m.payload.state === "online", 20_000);
-      try {
-        writeFileSync(filler, Buffer.alloc(8 * 1024 * 1024));
-      } catch {
-        // ENOSPC: the disk is full now, as intended
-      }
-      const raised = await watch.alarm("outbox-disk", true, 20_000);
-      // Still running: the interlocks go on being sampled and published (from memory).
-      const after = await watch.telemetry("interlocks", 10_000, watch.messages.indexOf(raised) + 1);
-      rmSync(filler);
-      const freedAt = Date.now();
-      const cleared = await watch.alarm("outbox-disk", false, 30_000);
-      const exit = await stopAgent(agent);
-      await sleep(300);
-      return {
-        scenario: benchId,
-        safeState: exit === 0 && drovesSafe(agent) && after !== undefined,
-        alarms: watch.alarmsRaised(),
-        lostMessages: watch.lostMessages(),
-        recoveredS: seconds(freedAt, cleared.atMs),
-      };
+      return await withBench(broker, "disk-full", { stateDir }, async (watch) => {
+        try {
+          writeFileSync(filler, Buffer.alloc(8 * 1024 * 1024));
+        } catch {
+          // ENOSPC: the disk is full now, as intended
+        }
+        const raised = await watch.alarm("outbox-disk", true, 20_000);
+        // Still running: the interlocks go on being sampled and published (from memory).
+        await watch.telemetry("interlocks", 10_000, watch.messages.indexOf(raised) + 1);
+        rmSync(filler);
+        const freedAt = Date.now();
+        const cleared = await watch.alarm("outbox-disk", false, 30_000);
+        return { safeState: true, alarms: watch.alarmsRaised(), recoveredS: seconds(freedAt, cleared.atMs) };
+      });
     } finally {
-      agent.child.kill("SIGKILL");
-      await agent.exit;
-      await watch.close();
       execFileSync("umount", ["-l", stateDir], { stdio: "ignore" });
     }
   },
@@ -235,7 +224,7 @@ export const laserUnlock: Scenario = {
     withBench(
       broker,
       "laser-unlock",
-      simFaults([{ atS: 3, fault: "laser-unlock", durationS: 2 }]),
+      { env: simFaults([{ atS: 3, fault: "laser-unlock", durationS: 2 }]) },
       async (watch) => {
         const raised = await watch.alarm("instrument-laser", true, 20_000);
         const cleared = await watch.alarm("instrument-laser", false, 20_000);
@@ -258,7 +247,7 @@ export const detectorLatch: Scenario = {
     withBench(
       broker,
       "detector-latch",
-      simFaults([{ atS: 3, fault: "detector-latch", device: "detectorA" }]),
+      { env: simFaults([{ atS: 3, fault: "detector-latch", device: "detectorA" }]) },
       async (watch) => {
         await watch.alarm("instrument-detectorA", true, 20_000);
         const askedAt = Date.now();
