@@ -13,7 +13,7 @@ import type { TelemetryValues } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import type { EventBus, MeasurementEvent } from "../events.js";
 import type { MqttService } from "../mqtt/mqtt-service.js";
-import type { IncomingMessage } from "../mqtt/publisher.js";
+import type { IncomingMessage } from "../mqtt/subscriptions.js";
 import type { PreparedChange, Service } from "../service.js";
 import { AlarmBook } from "./alarm-book.js";
 import { AuditLog, RateLimiter } from "./audit.js";

@@ -21,7 +21,8 @@ import type { Service } from "../service.js";
 import { AGENT_VERSION } from "../version.js";
 import { claimBench } from "./bench-claim.js";
 import { DurableOutbox } from "./outbox.js";
-import { type MessageHandler, MqttPublisher, type OutgoingMessage } from "./publisher.js";
+import { MqttPublisher, type OutgoingMessage } from "./publisher.js";
+import type { MessageHandler } from "./subscriptions.js";
 import { Topics } from "./topics.js";
 
 export interface MqttServiceDeps {

@@ -13,6 +13,7 @@ import type { Logger } from "../../hal/logger.js";
 import { Backoff } from "../backoff.js";
 import type { DurableOutbox } from "./outbox.js";
 import type { MessageKind } from "./outbox-thin.js";
+import { type MessageHandler, Subscriptions } from "./subscriptions.js";
 
 export interface OutgoingMessage {
   topic: string;
@@ -21,18 +22,6 @@ export interface OutgoingMessage {
   /** MQTT 5 only: the correlation data of the request this answers (dropped on 3.1.1). */
   correlationData?: Buffer;
 }
-
-/** A message on a subscribed topic, with the MQTT 5 reply address when the sender gave one. */
-export interface IncomingMessage {
-  topic: string;
-  payload: Buffer;
-  responseTopic?: string;
-  correlationData?: Buffer;
-  /** A retained message the broker replayed at subscribe time (not sent just now). */
-  retain: boolean;
-}
-
-export type MessageHandler = (message: IncomingMessage) => void;
 
 export interface PublisherOptions {
   url: string;
@@ -92,7 +81,7 @@ export class MqttPublisher {
   private stopping = false;
   private stats = { connects: 0, published: 0, dropped: 0 };
   private firstConnect: (() => void) | undefined;
-  private readonly subscriptions = new Map<string, { handler: MessageHandler; qos: 0 | 1 }>();
+  private readonly subscriptions: Subscriptions;
   /** The birth messages go out from announce() on (and again at every reconnect). */
   private announced = false;
   private lostConnection = false;
@@ -105,6 +94,7 @@ export class MqttPublisher {
   ) {
     this.version = options.protocolVersion === 4 ? 4 : 5;
     this.backoff = new Backoff(options.reconnect.initialDelayMs, options.reconnect.maxDelayMs);
+    this.subscriptions = new Subscriptions(logger);
   }
 
   get connected(): boolean {
@@ -167,9 +157,7 @@ export class MqttPublisher {
       // The session may have expired (or the broker restarted without persistence): take the
       // subscriptions again on every connect, and say `online` once the broker has them, so a
       // request sent on seeing `online` is heard.
-      void Promise.all(
-        [...this.subscriptions].map(([filter, { qos }]) => this.subscribeNow(client, filter, qos)),
-      ).then(() => {
+      void this.subscriptions.takeAll(client).then(() => {
         if (this.client !== client || !client.connected) return;
         if (this.announced) for (const message of o.birth()) this.sendNow(message);
         this.flush();
@@ -179,18 +167,7 @@ export class MqttPublisher {
         this.firstConnect = undefined;
       });
     });
-    client.on("message", (topic, payload, packet) => {
-      const handler = this.handlerFor(topic);
-      if (!handler) return;
-      const props = packet.properties;
-      handler({
-        topic,
-        payload,
-        retain: packet.retain,
-        ...(props?.responseTopic ? { responseTopic: props.responseTopic } : {}),
-        ...(props?.correlationData ? { correlationData: props.correlationData } : {}),
-      });
-    });
+    client.on("message", (topic, payload, packet) => this.subscriptions.dispatch(topic, payload, packet));
     client.on("error", (err: Error & { code?: number | string }) => {
       if (
         o.protocolVersion === "auto" &&
@@ -278,37 +255,14 @@ export class MqttPublisher {
    * commands for an agent that is away and run them hours late.
    */
   async subscribe(filter: string, handler: MessageHandler, qos: 0 | 1 = 1): Promise<void> {
-    this.subscriptions.set(filter, { handler, qos });
-    if (this.client?.connected) await this.subscribeNow(this.client, filter, qos);
+    this.subscriptions.add(filter, handler, qos);
+    if (this.client?.connected) await this.subscriptions.take(this.client, filter);
   }
 
   /** From now on the birth messages (the `online` status) go out: now if connected, and at every connect. */
   announce(): void {
     this.announced = true;
     if (this.connected) for (const message of this.options.birth()) this.sendNow(message);
-  }
-
-  /** Resolves when the broker has answered (a refusal is logged, not thrown). */
-  private subscribeNow(client: MqttClient, filter: string, qos: 0 | 1): Promise<void> {
-    return new Promise((resolve) => {
-      client.subscribe(filter, { qos }, (err, granted) => {
-        const refused = granted?.some((g) => g.qos === 128);
-        if (err || refused)
-          this.logger.error(
-            { filter, err: err?.message ?? "refused by the broker (ACL?)" },
-            "could not subscribe: commands will not arrive",
-          );
-        resolve();
-      });
-    });
-  }
-
-  private handlerFor(topic: string): MessageHandler | undefined {
-    for (const [filter, { handler }] of this.subscriptions) {
-      if (filter === topic) return handler;
-      if (filter.endsWith("/#") && topic.startsWith(filter.slice(0, -1))) return handler;
-    }
-    return undefined;
   }
 
   /** Publishes one message now or after the reconnect (the outbox), as `publish` does. */
