@@ -56,6 +56,8 @@ export interface AgentOptions {
   signal?: AbortSignal;
   /** Called after each interlock tick (the systemd watchdog). */
   onInterlockTick?: () => void;
+  /** The interlock guard's thread (default on; bench/interlock.ts compares without it). */
+  interlockGuard?: boolean;
   /** Start even if another agent's retained status says it runs this bench. */
   takeover?: boolean;
   /** Another agent took the bench over with --takeover: the caller stops this one. */
@@ -154,6 +156,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     bus,
     logger: log("interlocks"),
     ...(options.onInterlockTick ? { onTick: options.onInterlockTick } : {}),
+    ...(options.interlockGuard === false ? { guard: false } : {}),
     latches,
   });
   const startedAt = Date.now();

@@ -24,7 +24,23 @@ export interface GpioLine {
   watch(listener: (value: BinaryValue) => void): () => void;
   /** Releases the line. An output keeps its last level (the kernel holds it) — see each driver. */
   close(): Promise<void>;
+  /** How another thread reaches this line (the interlock guard); absent: only through this object. */
+  share?(): SharedLine;
 }
+
+/**
+ * A GPIO line as another thread reaches it, without the main thread: its level in shared memory
+ * (the simulated bench; ./shared-lines.ts) or the kernel's sysfs value file (logical: onoff sets
+ * `active_low`). `written` is called on the main thread after the other thread wrote the line.
+ */
+export interface SharedLine {
+  spec: LineShare;
+  written?(value: BinaryValue): void;
+}
+
+export type LineShare =
+  | { kind: "memory"; buffer: SharedArrayBuffer; index: number }
+  | { kind: "sysfs"; valuePath: string };
 
 export interface GpioOpenOptions {
   direction: "in" | "out";
@@ -161,6 +177,8 @@ export interface Laser extends TelemetrySource {
   readFaults(): Promise<LaserFaults>;
   /** Drives the hardware interlock line: false removes the permit to emit, at once. */
   setInterlockPermit(permit: boolean): Promise<void>;
+  /** The interlock line, for the interlock guard's thread to drive (absent: setInterlockPermit only). */
+  permitLine?(): SharedLine | undefined;
   /** Safe state: permit removed first (no serial round trip), then emission off. */
   makeSafe(): Promise<void>;
 }
@@ -217,6 +235,8 @@ export interface InterlockInput extends TelemetrySource {
   readTripped(): Promise<boolean>;
   /** Calls `listener` on every change, from the line's edge interrupt. Returns unwatch. */
   watch(listener: (tripped: boolean) => void): () => void;
+  /** The input's line and the level that means unsafe, for the interlock guard's thread. */
+  sharedLine?(): { line: SharedLine; trippedLevel: BinaryValue } | undefined;
 }
 
 /**

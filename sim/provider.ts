@@ -9,6 +9,7 @@ import { BusError, DeviceGone } from "../hal/errors.js";
 import type { BinaryValue, BusProvider, SerialLink } from "../hal/interfaces.js";
 import type { Logger } from "../hal/logger.js";
 import { QueuedSerialLink } from "../hal/serial-link.js";
+import { LineTable } from "../hal/shared-lines.js";
 import { SimBench, type SimBenchConfig } from "./bench.js";
 import type { Rng } from "./random.js";
 import { type LineInstrument, SimSerialTransport } from "./serial-twin.js";
@@ -30,6 +31,8 @@ export interface SimulatedBench {
   bench: SimBench;
   provider: BusProvider;
   clock: SimClock;
+  /** The levels of the bench's GPIO lines, shared with the interlock guard's thread. */
+  lines: LineTable;
   /** A fresh twin for a serial device, e.g. to serve it on a pty. */
   serialTwin(device: string): { instrument: LineInstrument; replyTerminator: string };
 }
@@ -54,6 +57,7 @@ export const SIM_TICK_MS = 20;
 export function createSimulatedBench(config: SimBenchConfig, logger: Logger, speed = 1): SimulatedBench {
   const bench = new SimBench(config);
   const chips = buildI2cChips(config, bench);
+  const lines = new LineTable();
   const log = logger.child({ module: "sim" });
 
   const serialTwin = (device: string): { instrument: LineInstrument; replyTerminator: string } => {
@@ -84,19 +88,31 @@ export function createSimulatedBench(config: SimBenchConfig, logger: Logger, spe
     kind: "sim",
     async gpio(device, line, options) {
       const settings = config.devices[device];
-      if (options.direction === "in") return simInputLine(device, line, gpioLevel(device), bench);
+      if (options.direction === "in") return simInputLine(device, line, gpioLevel(device), bench, lines);
       const initial = options.initial ?? 0;
       if (settings?.type === "obis-laser")
-        return simOutputLine(device, line, initial, (v) => {
-          bench.laser.permit = v === 1;
-          // An opened remote interlock switches emission off; it stays off until commanded on.
-          if (v === 0) bench.laser.emission = false;
-        });
+        return simOutputLine(
+          device,
+          line,
+          initial,
+          (v) => {
+            bench.laser.permit = v === 1;
+            // An opened remote interlock switches emission off; it stays off until commanded on.
+            if (v === 0) bench.laser.emission = false;
+          },
+          lines,
+        );
       if (settings?.type === "snspd-bias")
-        return simOutputLine(device, line, initial, (v) => {
-          const detector = bench.detectors.get(device);
-          if (detector) detector.enabled = v === 1;
-        });
+        return simOutputLine(
+          device,
+          line,
+          initial,
+          (v) => {
+            const detector = bench.detectors.get(device);
+            if (detector) detector.enabled = v === 1;
+          },
+          lines,
+        );
       throw new BusError(`no simulated output wired to GPIO ${line}`, { device });
     },
     async i2c(device, busNumber) {
@@ -147,5 +163,5 @@ export function createSimulatedBench(config: SimBenchConfig, logger: Logger, spe
     },
   };
 
-  return { bench, provider, clock, serialTwin };
+  return { bench, provider, clock, lines, serialTwin };
 }

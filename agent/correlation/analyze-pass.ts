@@ -5,13 +5,14 @@
  * pass starts on the two busiest of its first chunk and, if the whole file ranks others first,
  * runs again on those — one pass instead of two whenever the first chunk is representative.
  */
+
+import { workerUrl } from "../worker-url.js";
 import { type CorrelationHistogram, CrossCorrelator } from "./cross-correlation.js";
 import { LogCorrelator, type LogHistogram } from "./log-bins.js";
 import { ParallelCorrelator } from "./parallel.js";
 import { TimeTagFileError } from "./readers/errors.js";
 import type { TimeTagFile } from "./readers/time-tag-file.js";
 import { SyncHistogram } from "./sync-histogram.js";
-import { workerUrl } from "./worker-url.js";
 
 /** Below this many records a file is correlated on this thread: starting workers would cost more. */
 export const PARALLEL_MIN_RECORDS = 1 << 21;

@@ -6,10 +6,10 @@
  * (live-parallel.ts); this thread also cuts the periods, counts rates and analyses.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { workerUrl } from "../worker-url.js";
 import { LiveCorrelationEngine, type LiveSettings } from "./live-engine.js";
 import { ParallelHistograms } from "./live-parallel.js";
 import { LocalHistograms } from "./period-histograms.js";
-import { workerUrl } from "./worker-url.js";
 
 export interface TagBatchMessage {
   channels: Uint8Array;

@@ -10,7 +10,7 @@ import type { BusProvider } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import { type BenchDevices, buildDevices, type DeviceSlice, emptyBenchDevices } from "../devices.js";
 import { type Service, withinLimit } from "../service.js";
-import { InterlockService } from "./interlocks.js";
+import { lasersToHold } from "./permit-lines.js";
 
 export interface BenchDevicesDeps {
   slice: DeviceSlice & { backend: Backend };
@@ -49,7 +49,7 @@ export class BenchDevicesService implements Service {
           for (const [name, input] of inputs)
             if (await input.readTripped().catch(() => true)) tripped.add(name);
           const latched = (await this.deps.latchedRules?.()) ?? new Set<string>();
-          return InterlockService.lasersToHold(this.deps.interlockRules, tripped, latched);
+          return lasersToHold(this.deps.interlockRules, tripped, latched);
         },
         logger,
       },

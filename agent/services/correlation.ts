@@ -14,9 +14,9 @@ import type { Logger } from "../../hal/logger.js";
 import { Backoff } from "../backoff.js";
 import type { TagBatchMessage, WorkerReply } from "../correlation/correlation-worker.js";
 import type { LiveSettings } from "../correlation/live-engine.js";
-import { workerUrl } from "../correlation/worker-url.js";
 import type { EventBus } from "../events.js";
 import type { PreparedChange, Service } from "../service.js";
+import { workerUrl } from "../worker-url.js";
 
 export interface CorrelationStats {
   running: boolean;

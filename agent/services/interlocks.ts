@@ -11,6 +11,10 @@
  * until someone switches them on (no automatic restart after an interlock, as laser-safety
  * practice requires). Nothing here waits behind other work: serial actions are never awaited
  * inside a tick. Latches survive a restart (./latch-store.ts).
+ *
+ * The inputs' lines and the permit lines are also watched and driven by the interlock guard's
+ * thread (./interlock-guard.ts), which holds a laser's permit low on a trip even while this loop
+ * is delayed; this service tells it what it latched and holds.
  */
 import type { BenchConfig, InterlockRule } from "../../config/schema.js";
 import type {
@@ -23,8 +27,10 @@ import type {
 import type { Logger } from "../../hal/logger.js";
 import type { EventBus } from "../events.js";
 import type { PreparedChange, Service } from "../service.js";
+import { InterlockGuard } from "./interlock-guard.js";
 import type { LatchStore } from "./latch-store.js";
 import type { LatestReadings } from "./latest-readings.js";
+import { PermitLines } from "./permit-lines.js";
 import { describeFault } from "./telemetry.js";
 import { FailureLog, LateTicks, TickLag } from "./tick-watch.js";
 
@@ -58,17 +64,14 @@ export interface InterlockDeps {
   onTick?: () => void;
   /** Where latches are kept across restarts (none: in memory only). */
   latches?: LatchStore;
+  /** Run the interlock guard's thread over the lines it can reach (default true). */
+  guard?: boolean;
 }
 
 export class InterlockService implements TelemetrySource, Service {
   readonly name = "interlocks";
-  private readonly devices: InterlockDevices;
-  private readonly latest: LatestReadings;
-  private readonly bus: EventBus;
   private periodMs: number;
-  private readonly logger: Logger;
   private readonly now: () => number;
-  private readonly onTick: (() => void) | undefined;
   private readonly rules: RuleState[];
   private timer: NodeJS.Timeout | undefined;
   private unwatch: Array<() => void> = [];
@@ -76,23 +79,16 @@ export class InterlockService implements TelemetrySource, Service {
   private again = false;
   private startedAtMs = 0;
   private readonly lag = new TickLag();
-  /** The permit level last written to each laser's line (absent: unknown, write it). */
-  private readonly permitWritten = new Map<string, boolean>();
+  private readonly permits: PermitLines;
+  private guard: InterlockGuard | undefined;
   private readonly failures: FailureLog;
-  private readonly latches: LatchStore | undefined;
   private readonly lateTicks: LateTicks;
 
-  constructor(deps: InterlockDeps) {
-    this.latches = deps.latches;
+  constructor(private readonly deps: InterlockDeps) {
     this.lateTicks = new LateTicks(deps.bus, deps.logger, deps.now ?? Date.now);
-    this.devices = deps.devices;
-    this.latest = deps.latest;
-    this.bus = deps.bus;
     this.periodMs = deps.periodMs;
-    this.logger = deps.logger;
     this.failures = new FailureLog(deps.logger);
     this.now = deps.now ?? Date.now;
-    this.onTick = deps.onTick;
     this.rules = deps.rules.map((rule) => ({
       rule,
       tripped: false,
@@ -101,40 +97,31 @@ export class InterlockService implements TelemetrySource, Service {
       since: undefined,
       detectorsSafe: false,
     }));
-  }
-
-  /**
-   * Lasers that some rule needs safe right now — an input tripped, or the rule latched before a
-   * restart: the composition root opens their permit line low.
-   */
-  static lasersToHold(
-    rules: readonly InterlockRule[],
-    trippedInputs: ReadonlySet<string>,
-    latchedRules: ReadonlySet<string> = new Set(),
-  ): Set<string> {
-    const held = new Set<string>();
-    for (const rule of rules)
-      if (latchedRules.has(rule.name) || rule.inputs.some((i) => trippedInputs.has(i)))
-        for (const laser of rule.safe.lasers) held.add(laser);
-    return held;
+    const covered = new Set(deps.rules.flatMap((r) => r.safe.lasers));
+    this.permits = new PermitLines(deps.devices.lasers, covered, deps.logger);
   }
 
   async start(): Promise<void> {
     this.startedAtMs = performance.now(); // monotonic: a wall-clock step must not age the grace
-    const before = (await this.latches?.latchedBefore(this.rules.map((r) => r.rule.name))) ?? new Map();
+    const before = (await this.deps.latches?.latchedBefore(this.rules.map((r) => r.rule.name))) ?? new Map();
     for (const state of this.rules) {
       state.since = before.get(state.rule.name);
       state.latched = state.since !== undefined;
       if (state.latched) this.publishAlarm(state);
     }
-    for (const [name, input] of this.devices.inputs)
+    for (const [name, input] of this.deps.devices.inputs)
       this.unwatch.push(
         input.watch((tripped) => {
-          this.logger.debug({ input: name, tripped }, "interlock input edge");
+          this.deps.logger.debug({ input: name, tripped }, "interlock input edge");
           void this.tick();
         }),
       );
     await this.tick();
+    if (this.deps.guard !== false) {
+      this.guard = InterlockGuard.over({ ...this.deps, reassertMs: this.periodMs, now: this.now });
+      await this.guard?.start(this.heldLasers());
+      this.permits.guard = this.guard;
+    }
     this.timer = setInterval(() => void this.tick(), this.periodMs);
   }
 
@@ -157,7 +144,8 @@ export class InterlockService implements TelemetrySource, Service {
     clearInterval(this.timer);
     this.timer = undefined;
     for (const unwatch of this.unwatch.splice(0)) unwatch();
-    await this.latches?.flushed();
+    await this.guard?.stop();
+    await this.deps.latches?.flushed();
   }
 
   /** One evaluation of every rule. Overlapping calls (an edge during a tick) run once more after. */
@@ -173,7 +161,8 @@ export class InterlockService implements TelemetrySource, Service {
         this.lag.tick(this.periodMs);
         this.lateTicks.check(this.lag.lastLagMs, this.periodMs);
         await this.evaluate();
-        this.onTick?.();
+        // The watchdog is fed while both loops run: a stalled guard must get the agent restarted too.
+        if (!this.guard || this.guard.alive()) this.deps.onTick?.();
       } while (this.again);
     } finally {
       this.busy = false;
@@ -182,8 +171,15 @@ export class InterlockService implements TelemetrySource, Service {
 
   private async evaluate(): Promise<void> {
     const inputReasons = new Map<string, string>();
+    // Trips the guard saw that this loop may have missed (a door opened and shut while it was busy).
+    const pending = this.guard?.pendingTrips() ?? new Map();
+    for (const [name, { unreadable }] of pending)
+      inputReasons.set(
+        name,
+        `${name} ${unreadable ? "unreadable" : "tripped"} (seen by the interlock guard)`,
+      );
     await Promise.all(
-      [...this.devices.inputs].map(async ([name, input]) => {
+      [...this.deps.devices.inputs].map(async ([name, input]) => {
         try {
           if (await input.readTripped()) inputReasons.set(name, `${name} tripped`);
         } catch (err) {
@@ -194,7 +190,7 @@ export class InterlockService implements TelemetrySource, Service {
     for (const state of this.rules) {
       const reasons = state.rule.inputs.flatMap((i) => (inputReasons.has(i) ? [inputReasons.get(i)!] : []));
       for (const t of state.rule.temperatures) {
-        const reading = this.latest.number(t.device, `${t.input}TempK`);
+        const reading = this.deps.latest.number(t.device, `${t.input}TempK`);
         const unknownForS = reading ? reading.ageS : (performance.now() - this.startedAtMs) / 1000;
         if (unknownForS > t.staleAfterS)
           reasons.push(`${t.device}.${t.input} unknown for ${unknownForS.toFixed(1)} s`);
@@ -203,6 +199,7 @@ export class InterlockService implements TelemetrySource, Service {
       }
       await this.apply(state, reasons);
     }
+    this.guard?.acknowledge(pending); // the rules are latched and their lasers held: the guard may let go
   }
 
   private async apply(state: RuleState, reasons: string[]): Promise<void> {
@@ -211,20 +208,20 @@ export class InterlockService implements TelemetrySource, Service {
     if (tripped && !state.tripped) {
       state.since = new Date(this.now());
       state.detectorsSafe = false;
-      this.logger.error(
+      this.deps.logger.error(
         { rule: rule.name, reasons },
         `interlock ${rule.name} tripped: ${reasons.join("; ")}`,
       );
       for (const name of rule.safe.lasers)
-        this.devices.lasers
+        this.deps.devices.lasers
           .get(name)
           ?.setEmission(false, { priority: "urgent" })
           .catch((err: unknown) =>
-            this.logger.error({ laser: name, ...describeFault(err) }, "could not switch emission off"),
+            this.deps.logger.error({ laser: name, ...describeFault(err) }, "could not switch emission off"),
           );
     }
     if (!tripped && state.tripped) {
-      this.logger.warn(
+      this.deps.logger.warn(
         { rule: rule.name },
         `interlock ${rule.name}: inputs clear; latched until reset (interlock/reset)`,
       );
@@ -238,7 +235,7 @@ export class InterlockService implements TelemetrySource, Service {
     if (tripped && !state.detectorsSafe) {
       state.detectorsSafe = true;
       for (const name of rule.safe.detectors)
-        this.devices.detectors
+        this.deps.devices.detectors
           .get(name)
           ?.makeSafe()
           .then(
@@ -253,10 +250,10 @@ export class InterlockService implements TelemetrySource, Service {
 
   private publishAlarm(state: RuleState): void {
     const active = state.tripped || state.latched;
-    this.latches?.save(
+    this.deps.latches?.save(
       new Map(this.rules.filter((r) => r.latched && r.since).map((r) => [r.rule.name, r.since!] as const)),
     );
-    this.bus.emit("alarm", {
+    this.deps.bus.emit("alarm", {
       ts: new Date(this.now()).toISOString(),
       name: `interlock-${state.rule.name}`,
       active,
@@ -291,11 +288,12 @@ export class InterlockService implements TelemetrySource, Service {
       else if (state.latched) {
         state.latched = false;
         out.reset.push(state.rule.name);
-        this.logger.warn({ rule: state.rule.name }, `interlock ${state.rule.name} reset`);
+        this.deps.logger.warn({ rule: state.rule.name }, `interlock ${state.rule.name} reset`);
         this.publishAlarm(state);
       }
     }
     await this.holdLasers();
+    await this.guard?.settled(); // the permit lines are written when the reset returns
     return out;
   }
 
@@ -309,24 +307,12 @@ export class InterlockService implements TelemetrySource, Service {
   }
 
   /** Permit lines: low for every laser some tripped or latched rule covers, high for the others. */
-  private async holdLasers(): Promise<void> {
-    const held = new Set(this.rules.filter((r) => r.tripped || r.latched).flatMap((r) => r.rule.safe.lasers));
-    const covered = new Set(this.rules.flatMap((r) => r.rule.safe.lasers));
-    await Promise.all(
-      [...covered].map(async (name) => {
-        const permit = !held.has(name);
-        // A held line is re-asserted every tick; a permitted one is written when it changes.
-        if (permit && this.permitWritten.get(name) === true) return;
-        try {
-          await this.devices.lasers.get(name)?.setInterlockPermit(permit);
-          this.permitWritten.set(name, permit);
-          this.failures.note(`laser ${name}`, undefined);
-        } catch (err) {
-          this.permitWritten.delete(name);
-          this.failures.note(`laser ${name}`, err, "could not drive the laser's interlock line");
-        }
-      }),
-    );
+  private holdLasers(): Promise<void> {
+    return this.permits.drive(this.heldLasers());
+  }
+
+  private heldLasers(): Set<string> {
+    return new Set(this.rules.filter((r) => r.tripped || r.latched).flatMap((r) => r.rule.safe.lasers));
   }
 
   /** Rules tripped now (motion and emission wait while any is). */
@@ -343,6 +329,7 @@ export class InterlockService implements TelemetrySource, Service {
     const values: TelemetryValues = {
       periodMs: this.periodMs,
       ...this.lag.values(),
+      ...this.guard?.values(),
     };
     for (const s of this.rules) {
       values[`${s.rule.name}Tripped`] = s.tripped;

@@ -14,7 +14,7 @@ import { loadConfig } from "../../config/load.js";
 import { createSimulatedBench } from "../../sim/provider.js";
 import { twoStreamReplay } from "./tag-replay.js";
 
-export async function startLoadedAgent(name: string) {
+export async function startLoadedAgent(name: string, options: { interlockGuard?: boolean } = {}) {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const { config } = loadConfig({
     file: "config/examples/sim-bench.yaml",
@@ -39,6 +39,7 @@ export async function startLoadedAgent(name: string) {
     providers: { sim: sim.provider },
     stateDir: mkdtempSync(join(tmpdir(), `photon-bench-${name}-bench-`)),
     correlationWorker: pathToFileURL("dist/agent/correlation/correlation-worker.js"),
+    ...options,
   });
   return { agent, sim, config };
 }

@@ -98,6 +98,8 @@ export async function openOnoffLine(
       gpio.watch(callback);
       return () => gpio.unwatch(callback);
     },
+    // onoff set the line's active_low, so its value file holds the logical level.
+    share: () => ({ spec: { kind: "sysfs", valuePath: `/sys/class/gpio/gpio${sysfs}/value` } }),
     close: async () => {
       if (closed) return;
       closed = true;

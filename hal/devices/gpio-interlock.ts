@@ -3,7 +3,7 @@
  * that means unsafe; wiring the switch so that a broken wire reads as that level makes the
  * interlock fail safe (e.g. a door switch that closes to ground with a pull-up: open/broken → high).
  */
-import type { BinaryValue, GpioLine, InterlockInput, TelemetryValues } from "../interfaces.js";
+import type { BinaryValue, GpioLine, InterlockInput, SharedLine, TelemetryValues } from "../interfaces.js";
 
 export class GpioInterlock implements InterlockInput {
   private readonly trippedLevel: BinaryValue;
@@ -22,6 +22,11 @@ export class GpioInterlock implements InterlockInput {
 
   watch(listener: (tripped: boolean) => void): () => void {
     return this.line.watch((value) => listener(value === this.trippedLevel));
+  }
+
+  sharedLine(): { line: SharedLine; trippedLevel: BinaryValue } | undefined {
+    const line = this.line.share?.();
+    return line && { line, trippedLevel: this.trippedLevel };
   }
 
   async readTelemetry(): Promise<TelemetryValues> {

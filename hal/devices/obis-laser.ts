@@ -14,6 +14,7 @@ import type {
   ReplyReader,
   RequestOptions,
   SerialLink,
+  SharedLine,
   TelemetryValues,
 } from "../interfaces.js";
 import { bad, parseChoice, parseDecimal, parseInteger, type ReplyContext } from "./reply.js";
@@ -130,6 +131,10 @@ export class ObisLaser implements Laser {
 
   async setInterlockPermit(permit: boolean): Promise<void> {
     await this.interlockLine.write(permit ? 1 : 0);
+  }
+
+  permitLine(): SharedLine | undefined {
+    return this.interlockLine.share?.();
   }
 
   async makeSafe(): Promise<void> {

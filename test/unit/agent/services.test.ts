@@ -6,6 +6,7 @@ import type { TelemetryPayload } from "../../../agent/events.js";
 import { EventBus } from "../../../agent/events.js";
 import { InterlockService } from "../../../agent/services/interlocks.js";
 import { LatestReadings } from "../../../agent/services/latest-readings.js";
+import { lasersToHold } from "../../../agent/services/permit-lines.js";
 import { TelemetrySampler } from "../../../agent/services/telemetry.js";
 import { DeviceTimeout } from "../../../hal/errors.js";
 import type { Detector, InterlockInput, Laser } from "../../../hal/interfaces.js";
@@ -253,8 +254,8 @@ describe("InterlockService", () => {
     const rules = [
       { name: "door", inputs: ["door"], temperatures: [], safe: { lasers: ["laser"], detectors: [] } },
     ];
-    expect([...InterlockService.lasersToHold(rules, new Set(["door"]))]).toEqual(["laser"]);
-    expect([...InterlockService.lasersToHold(rules, new Set())]).toEqual([]);
-    expect([...InterlockService.lasersToHold(rules, new Set(), new Set(["door"]))]).toEqual(["laser"]);
+    expect([...lasersToHold(rules, new Set(["door"]))]).toEqual(["laser"]);
+    expect([...lasersToHold(rules, new Set())]).toEqual([]);
+    expect([...lasersToHold(rules, new Set(), new Set(["door"]))]).toEqual(["laser"]);
   });
 });

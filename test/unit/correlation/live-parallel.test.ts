@@ -10,7 +10,7 @@ import {
   type Measurement,
 } from "../../../agent/correlation/live-engine.js";
 import { ParallelHistograms } from "../../../agent/correlation/live-parallel.js";
-import { workerUrl } from "../../../agent/correlation/worker-url.js";
+import { workerUrl } from "../../../agent/worker-url.js";
 import { cwEmitterTags, singleEmitter } from "../../../sim/cw-emitter.js";
 import { pulsedSource, TagGenerator } from "../../../sim/photons.js";
 import { Rng } from "../../../sim/random.js";

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { CrossCorrelator } from "../../../agent/correlation/cross-correlation.js";
 import { ParallelCorrelator } from "../../../agent/correlation/parallel.js";
-import { workerUrl } from "../../../agent/correlation/worker-url.js";
+import { workerUrl } from "../../../agent/worker-url.js";
 import { Rng } from "../../../sim/random.js";
 
 describe("parallel correlation", () => {
