@@ -26,11 +26,13 @@ import type { Topics } from "./mqtt/topics.js";
 import { type Service, startInOrder, stopInReverse } from "./service.js";
 import { AlignmentService } from "./services/alignment.js";
 import { BenchDevicesService } from "./services/bench-devices.js";
+import { ClockWatch } from "./services/clock-watch.js";
 import { CorrelationService, liveSettingsFrom } from "./services/correlation.js";
 import { InterlockService } from "./services/interlocks.js";
 import { LastGoodPosition } from "./services/last-position.js";
 import { LatchStore } from "./services/latch-store.js";
 import { LatestReadings } from "./services/latest-readings.js";
+import { OverBrightGuard } from "./services/over-bright.js";
 import { RecordingService } from "./services/recording.js";
 import { TelemetrySampler } from "./services/telemetry.js";
 import { TimeTagStreams } from "./services/time-tags.js";
@@ -180,6 +182,17 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
       logger: log("correlation"),
       ...(options.correlationWorker ? { workerUrl: options.correlationWorker } : {}),
     });
+  const overBright = new OverBrightGuard({
+    channels: new Map(
+      Object.entries(config.devices).flatMap(([name, d]) =>
+        d.type === "serial-tagger" ? [[name, d.channels.detectors] as const] : [],
+      ),
+    ),
+    detectors: devices.detectors,
+    maxCps: () => store.current.safety.detectorMaxCps,
+    bus,
+    logger: log("over-bright"),
+  });
   const streams = new TimeTagStreams({ sources: devices.timeTagSources, bus, logger: log("time-tags") });
   const alignment =
     slices.alignment &&
@@ -226,11 +239,13 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     ...(broker ? [broker] : []),
     mqtt,
     store,
+    new ClockWatch({ bus, logger: log("clock") }),
     ...(recording ? [recording] : []),
     bench,
     interlocks,
     sampler,
     ...(correlation ? [correlation] : []),
+    overBright,
     streams,
     ...(alignment ? [alignment] : []),
     control,

@@ -128,6 +128,11 @@ export const safetySchema = z
   .strictObject({
     laserMaxPowerMw: z.number().positive().default(10),
     detectorMaxBiasUa: z.number().positive().default(11),
+    /**
+     * A detector counting faster than this (over 100 ms of tag time) is flooded with light: its
+     * bias goes off. Si SPADs saturate at 10–30 Mcps; a source's own counts are far below.
+     */
+    detectorMaxCps: z.number().positive().default(10_000_000),
     /** Set-points a temperature controller may be given, K. */
     setpointMinK: z.number().min(0).default(1.5),
     setpointMaxK: z.number().positive().default(300),

@@ -16,6 +16,7 @@ export const simFaultNames = [
   "garbled-reply",
   "device-unplugged",
   "door-open",
+  "detector-over-bright",
 ] as const;
 export const simFaultSchema = z.enum(simFaultNames);
 export type SimFaultName = z.infer<typeof simFaultSchema>;
@@ -24,12 +25,14 @@ export const simFaultEventSchema = z.strictObject({
   /** Simulated seconds after start when the fault is injected. */
   atS: z.number().min(0),
   fault: simFaultSchema,
-  /** Device name for detector-latch, garbled-reply and device-unplugged. */
+  /** Device name for detector-latch, detector-over-bright, garbled-reply and device-unplugged. */
   device: topicSafeName.optional(),
   /** Seconds until the fault clears by itself (unplugged device plugged back, unlock relocks). */
   durationS: z.number().positive().optional(),
   /** fibre-knock: displacement of the fibre, µm (knocks move the spot by tens of µm). */
   knockUm: z.number().optional(),
+  /** detector-over-bright: counts of the light flooding the detector at full efficiency, cps (default 20 M). */
+  floodCps: z.number().positive().optional(),
 });
 export type SimFaultEvent = z.infer<typeof simFaultEventSchema>;
 

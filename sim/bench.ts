@@ -30,6 +30,8 @@ export interface SimDetector {
   enabled: boolean;
   biasUa: number;
   latched: boolean;
+  /** Stray light (detector-over-bright), counted as its efficiency allows, cps at full efficiency. */
+  floodCps: number;
 }
 
 export interface SimLaser {
@@ -89,6 +91,7 @@ export class SimBench {
           enabled: true,
           biasUa: sim.initial.detectorBiasUa,
           latched: false,
+          floodCps: 0,
         });
       }
       if (device.type === "piezo-mcp4728")
@@ -202,7 +205,10 @@ export class SimBench {
         return {
           channel: d.channel!,
           efficiency,
-          darkCps: efficiency > 0 ? (sim.detectors.darkCps * efficiency) / sim.detectors.efficiency : 0,
+          darkCps:
+            efficiency > 0
+              ? ((sim.detectors.darkCps + d.floodCps) * efficiency) / sim.detectors.efficiency
+              : 0,
           delayPs: sim.detectors.delayPs[d.name] ?? 0,
         };
       });
@@ -265,6 +271,15 @@ export class SimBench {
       case "detector-latch": {
         const d = fault.device ? this.detectors.get(fault.device) : undefined;
         if (d && d.biasUa > 0) d.latched = true;
+        break;
+      }
+      case "detector-over-bright": {
+        const d = fault.device ? this.detectors.get(fault.device) : undefined;
+        if (!d) break;
+        d.floodCps = fault.floodCps ?? 20e6;
+        until(() => {
+          d.floodCps = 0;
+        });
         break;
       }
       case "garbled-reply": {

@@ -105,6 +105,7 @@ export class ControlService implements Service {
         "control",
         "safety.laserMaxPowerMw",
         "safety.detectorMaxBiasUa",
+        "safety.detectorMaxCps",
         "safety.setpointMinK",
         "safety.setpointMaxK",
       ],

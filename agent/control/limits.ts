@@ -37,6 +37,7 @@ export function loosenings(next: BenchConfig, limits: SafetyLimits): Loosening[]
   const l = limits.safety;
   above("safety.laserMaxPowerMw", s.laserMaxPowerMw, l.laserMaxPowerMw, "mW");
   above("safety.detectorMaxBiasUa", s.detectorMaxBiasUa, l.detectorMaxBiasUa, "µA");
+  above("safety.detectorMaxCps", s.detectorMaxCps, l.detectorMaxCps, "cps");
   below("safety.setpointMinK", s.setpointMinK, l.setpointMinK, "K");
   above("safety.setpointMaxK", s.setpointMaxK, l.setpointMaxK, "K");
   above("loops.interlocks.periodMs", next.loops.interlocks.periodMs, limits.interlockPeriodMs, "ms");

@@ -42,6 +42,7 @@ export const GUARD_POLL_MS = 5;
 /** No pass for this long: the guard counts as stalled (the watchdog stops being fed), ms. */
 const STALLED_AFTER_MS = 1000;
 const RESTART_AFTER_MS = 1000;
+const STOP_WITHIN_MS = 1000;
 
 export interface GuardDeps {
   rules: readonly InterlockRule[];
@@ -125,7 +126,10 @@ export class InterlockGuard {
     const exited = new Promise((resolve) => worker.once("exit", resolve));
     Atomics.store(this.control, STOP, 1);
     this.wake();
+    // It ends within a pass; a thread stuck in a read of a line is ended from here after a second.
+    const stuck = setTimeout(() => void worker.terminate(), STOP_WITHIN_MS);
     await exited;
+    clearTimeout(stuck);
   }
 
   /** The guard drives this laser's permit line now (its worker is running). */

@@ -119,8 +119,8 @@ export class InterlockService implements TelemetrySource, Service {
     await this.tick();
     if (this.deps.guard !== false) {
       this.guard = InterlockGuard.over({ ...this.deps, reassertMs: this.periodMs, now: this.now });
+      this.permits.guard = this.guard; // it owns its lines from the moment its thread runs
       await this.guard?.start(this.heldLasers());
-      this.permits.guard = this.guard;
     }
     this.timer = setInterval(() => void this.tick(), this.periodMs);
   }

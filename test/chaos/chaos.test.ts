@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Broker, findTool, startMosquitto } from "../helpers/processes.js";
 import type { ChaosResult } from "./harness.js";
 import { SCENARIOS } from "./scenarios.js";
+import { EXTRA_SCENARIOS } from "./scenarios-extra.js";
 import { MORE_SCENARIOS } from "./scenarios-more.js";
 
 const mosquitto = findTool("mosquitto", "REQUIRE_MOSQUITTO");
@@ -25,7 +26,9 @@ describe.skipIf(!mosquitto)("chaos", () => {
     await broker.stop();
   });
 
-  for (const scenario of [...SCENARIOS, ...MORE_SCENARIOS].filter((s) => FULL || s.quick)) {
+  for (const scenario of [...SCENARIOS, ...MORE_SCENARIOS, ...EXTRA_SCENARIOS].filter(
+    (s) => FULL || s.quick,
+  )) {
     it(scenario.name, async (context) => {
       const outcome = await scenario.run(broker);
       if ("skipped" in outcome) {

@@ -1,0 +1,55 @@
+/**
+ * A detector flooded with light on the simulated bench (the sim's detector-over-bright fault:
+ * 20 Mcps of stray light at full efficiency): the agent counts its rate from the time tags, takes
+ * the bias off, and keeps the alarm until someone switches the bias on again.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { runBench } from "../helpers/agent-bench.js";
+
+describe("an over-bright detector", () => {
+  let running: Awaited<ReturnType<typeof runBench>> | undefined;
+  afterEach(async () => {
+    await running?.sub.close();
+    await running?.agent.stop("test over");
+    running = undefined;
+  });
+
+  it("has its bias switched off, and the alarm stays until the bias is switched on again", async () => {
+    running = await runBench("over-bright", {
+      "sim.faults": [{ atS: 2, fault: "detector-over-bright", device: "detectorA", durationS: 3 }],
+    });
+    const { sim, sub, root } = running;
+    const detectorA = sim.bench.detectors.get("detectorA")!;
+    const biasBefore = detectorA.biasUa;
+    expect(biasBefore).toBeGreaterThan(0);
+    const alarm = await sub.waitFor(
+      (m) => m.topic === `${root}/alarm/over-bright-detectorA` && m.payload.active === true,
+      15_000,
+    );
+    expect(alarm.payload.severity).toBe("critical");
+    // The rate it saw: the stray light at the detector's efficiency, well above the 10 Mcps limit.
+    const mcps = Number(/counted ([\d.]+) Mcps/.exec(String(alarm.payload.message))?.[1]);
+    expect(mcps).toBeGreaterThan(10);
+    expect(mcps).toBeLessThan(21);
+    expect(detectorA.biasUa).toBe(0);
+    expect(detectorA.enabled).toBe(false);
+    expect(sim.bench.detectors.get("detectorB")!.biasUa).toBe(biasBefore); // only the flooded one
+
+    // The light goes away (the fault's 3 s end); the alarm stays until the bias is switched on.
+    while (detectorA.floodCps > 0) await new Promise((r) => setTimeout(r, 50));
+    const from = sub.messages.length;
+    const on = await sub.request(root, "detector/bias", {
+      device: "detectorA",
+      on: true,
+      biasUa: biasBefore,
+    });
+    expect(on.status).toBe("ok");
+    const cleared = await sub.waitFor(
+      (m) => m.topic === `${root}/alarm/over-bright-detectorA` && m.payload.active === false,
+      5000,
+      from,
+    );
+    expect(String(cleared.payload.message)).toContain("bias switched on again");
+    expect(detectorA.biasUa).toBeCloseTo(biasBefore, 1);
+  });
+});
