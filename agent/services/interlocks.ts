@@ -109,6 +109,12 @@ export class InterlockService implements TelemetrySource, Service {
       state.latched = state.since !== undefined;
       if (state.latched) this.publishAlarm(state);
     }
+    // The guard first, holding what was latched: it watches the lines while the rest starts up.
+    if (this.deps.guard !== false) {
+      this.guard = InterlockGuard.over({ ...this.deps, reassertMs: this.periodMs, now: this.now });
+      this.permits.guard = this.guard; // it owns its lines from the moment its thread runs
+      await this.guard?.start(this.heldLasers());
+    }
     for (const [name, input] of this.deps.devices.inputs)
       this.unwatch.push(
         input.watch((tripped) => {
@@ -117,11 +123,6 @@ export class InterlockService implements TelemetrySource, Service {
         }),
       );
     await this.tick();
-    if (this.deps.guard !== false) {
-      this.guard = InterlockGuard.over({ ...this.deps, reassertMs: this.periodMs, now: this.now });
-      this.permits.guard = this.guard; // it owns its lines from the moment its thread runs
-      await this.guard?.start(this.heldLasers());
-    }
     this.timer = setInterval(() => void this.tick(), this.periodMs);
   }
 

@@ -3,6 +3,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
+import { afterEach } from "vitest";
 import { startAgent } from "../../agent/main.js";
 import { createSimulatedBench } from "../../sim/provider.js";
 import { simConfig } from "./bench-config.js";
@@ -30,4 +31,21 @@ export async function runBench(
   const agent = await startAgent(config, { logger, providers: { sim: sim.provider }, stateDir });
   const sub = await subscriber(`mqtt://127.0.0.1:${port}`, `photon-bench/${benchId}/#`);
   return { sim, agent, sub, stateDir, logger, root: `photon-bench/${benchId}` };
+}
+
+/**
+ * For a describe block whose tests each run one bench: returns `runBench`, and stops that bench
+ * (subscriber closed, agent stopped) after each test.
+ */
+export function benchPerTest(): typeof runBench {
+  let running: Awaited<ReturnType<typeof runBench>> | undefined;
+  afterEach(async () => {
+    await running?.sub.close();
+    await running?.agent.stop("test over");
+    running = undefined;
+  });
+  return async (...args) => {
+    running = await runBench(...args);
+    return running;
+  };
 }

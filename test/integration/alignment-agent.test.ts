@@ -6,18 +6,13 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runBench } from "../helpers/agent-bench.js";
+import { benchPerTest } from "../helpers/agent-bench.js";
 
 describe("alignment in the agent", () => {
-  let running: Awaited<ReturnType<typeof runBench>> | undefined;
-  afterEach(async () => {
-    await running?.sub.close();
-    await running?.agent.stop("test over");
-    running = undefined;
-  });
+  const runBench = benchPerTest();
 
   it("tracks the peak and publishes its state; holds still while the door interlock is tripped", async () => {
-    running = await runBench("align-agent", { "alignment.publishEveryS": 0.2 });
+    const running = await runBench("align-agent", { "alignment.publishEveryS": 0.2 });
     const { sim, sub, root } = running;
     const tracking = await sub.waitFor(
       (m) =>
@@ -47,7 +42,7 @@ describe("alignment in the agent", () => {
   }, 40_000);
 
   it("a 15 µm knock: coupling is lost, the aligner reacquires and tracks again", async () => {
-    running = await runBench("align-knock", { "alignment.publishEveryS": 0.2 });
+    const running = await runBench("align-knock", { "alignment.publishEveryS": 0.2 });
     const { sim, sub, root } = running;
     await sub.waitFor((m) => m.topic === `${root}/alignment` && m.payload.mode === "track", 15_000);
     const peak = sim.bench.config.sim.optics.peakCoupling;
@@ -70,26 +65,26 @@ describe("alignment in the agent", () => {
       "alignment.publishEveryS": 0.2,
       "sim.initial": { stagePositionUm: { x: 42, y: 57, z: 50 } },
     };
-    const modes = (r: NonNullable<typeof running>) =>
+    const modes = (r: Awaited<ReturnType<typeof runBench>>) =>
       r.sub.messages.filter((m) => m.topic === `${r.root}/alignment`).map((m) => m.payload.mode);
     const tracking = (m: { topic: string; payload: Record<string, unknown> }) =>
       m.topic.endsWith("/alignment") && m.payload.mode === "track" && Number(m.payload.fractionOfPeak) > 0.9;
-    running = await runBench("align-restart", far);
-    await running.sub.waitFor(tracking, 30_000);
-    expect(modes(running)).toContain("search");
-    const { stateDir } = running;
-    await running.sub.close();
-    await running.agent.stop("restart");
+    const first = await runBench("align-restart", far);
+    await first.sub.waitFor(tracking, 30_000);
+    expect(modes(first)).toContain("search");
+    const { stateDir } = first;
+    await first.sub.close();
+    await first.agent.stop("restart");
     const saved = JSON.parse(await readFile(join(stateDir, "alignment.json"), "utf8")) as {
       positionUm: { x: number; y: number };
     };
     // The sim's peak is at (50, 50) µm.
     expect(Math.hypot(saved.positionUm.x - 50, saved.positionUm.y - 50)).toBeLessThan(1);
 
-    running = await runBench("align-restart", far, { stateDir });
-    await running.sub.waitFor(tracking, 20_000);
-    expect(modes(running)).not.toContain("search");
-    expect(running.sim.bench.coupling() / running.sim.bench.config.sim.optics.peakCoupling).toBeGreaterThan(
+    const second = await runBench("align-restart", far, { stateDir });
+    await second.sub.waitFor(tracking, 20_000);
+    expect(modes(second)).not.toContain("search");
+    expect(second.sim.bench.coupling() / second.sim.bench.config.sim.optics.peakCoupling).toBeGreaterThan(
       0.9,
     );
   }, 60_000);

@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { EventBus } from "../../agent/events.js";
 import { InterlockGuard } from "../../agent/services/interlock-guard.js";
 import type { InterlockInput, Laser, LineShare } from "../../hal/interfaces.js";
-import { runBench } from "../helpers/agent-bench.js";
+import { benchPerTest } from "../helpers/agent-bench.js";
 
 const logger = pino({ level: "silent" });
 
@@ -27,15 +27,10 @@ function blockUntil(condition: () => boolean, capMs = 5000): boolean {
 }
 
 describe("the interlock guard on the simulated bench", () => {
-  let running: Awaited<ReturnType<typeof runBench>> | undefined;
-  afterEach(async () => {
-    await running?.sub.close();
-    await running?.agent.stop("test over");
-    running = undefined;
-  });
+  const runBench = benchPerTest();
 
   it("drops the permit while the main thread is blocked, and holds it after the door shut until the rule is latched", async () => {
-    running = await runBench("guard-blocked");
+    const running = await runBench("guard-blocked");
     const { sim, sub, root, agent } = running;
     await sub.waitFor(
       (m) =>

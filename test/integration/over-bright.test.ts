@@ -4,18 +4,13 @@
  * the bias off, and keeps the alarm until someone switches the bias on again.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { runBench } from "../helpers/agent-bench.js";
+import { benchPerTest } from "../helpers/agent-bench.js";
 
 describe("an over-bright detector", () => {
-  let running: Awaited<ReturnType<typeof runBench>> | undefined;
-  afterEach(async () => {
-    await running?.sub.close();
-    await running?.agent.stop("test over");
-    running = undefined;
-  });
+  const runBench = benchPerTest();
 
   it("has its bias switched off, and the alarm stays until the bias is switched on again", async () => {
-    running = await runBench("over-bright", {
+    const running = await runBench("over-bright", {
       "sim.faults": [{ atS: 2, fault: "detector-over-bright", device: "detectorA", durationS: 3 }],
     });
     const { sim, sub, root } = running;

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { SimFaultEvent } from "../../config/sim.js";
 import type { SimulatedBench } from "../../sim/provider.js";
-import { runBench } from "../helpers/agent-bench.js";
+import { benchPerTest } from "../helpers/agent-bench.js";
 
 /** Resolves with the milliseconds until `condition` holds (polled every event-loop turn). */
 async function msUntil(condition: () => boolean, timeoutMs: number): Promise<number> {
@@ -19,16 +19,7 @@ async function msUntil(condition: () => boolean, timeoutMs: number): Promise<num
 }
 
 describe("the agent on the simulated bench, with faults", () => {
-  let running: Awaited<ReturnType<typeof runBench>> | undefined;
-  const start = async (benchId: string) => {
-    running = await runBench(benchId);
-    return running;
-  };
-  afterEach(async () => {
-    await running?.sub.close();
-    await running?.agent.stop("test over");
-    running = undefined;
-  });
+  const start = benchPerTest();
 
   const inject = (sim: SimulatedBench, fault: Omit<SimFaultEvent, "atS">) => sim.bench.inject(fault);
 
