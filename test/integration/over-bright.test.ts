@@ -3,7 +3,7 @@
  * 20 Mcps of stray light at full efficiency): the agent counts its rate from the time tags, takes
  * the bias off, and keeps the alarm until someone switches the bias on again.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { benchPerTest } from "../helpers/agent-bench.js";
 
 describe("an over-bright detector", () => {

@@ -3,7 +3,7 @@
  * runs: interlocks act within one tick, faulted devices show their error and come back, and the
  * other devices keep being served meanwhile.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { SimFaultEvent } from "../../config/sim.js";
 import type { SimulatedBench } from "../../sim/provider.js";
 import { benchPerTest } from "../helpers/agent-bench.js";
