@@ -5,7 +5,13 @@
  * be built is still listed, as permanently faulted with the reason, so telemetry shows it.
  */
 
-import { type DeviceConfig, type DeviceOfType, type DeviceType, deviceTypes } from "../config/devices.js";
+import {
+  type DeviceConfig,
+  type DeviceOfType,
+  type DeviceType,
+  deviceTypes,
+  type TaggerConfig,
+} from "../config/devices.js";
 import type { BenchConfig } from "../config/schema.js";
 import { Ads1115, Ads1115PowerMonitor } from "../hal/devices/ads1115.js";
 import { GpioInterlock } from "../hal/devices/gpio-interlock.js";
@@ -33,6 +39,7 @@ import type {
 } from "../hal/interfaces.js";
 import type { Logger } from "../hal/logger.js";
 import { ReopeningSerialLink } from "../hal/reopening-link.js";
+import { ReplayTagger } from "./sources/replay-tagger.js";
 
 export interface SampledDevice {
   name: string;
@@ -174,20 +181,36 @@ const drivers: { [T in DeviceType]: DriverFactory<T> } = {
     return detector;
   },
   "serial-tagger": async (ctx, name, device) => {
-    const channelNames: Record<number, string> = {};
-    if (device.channels.sync !== undefined) channelNames[device.channels.sync] = "sync";
-    for (const [detector, channel] of Object.entries(device.channels.detectors))
-      channelNames[channel] = detector;
     const tagger = new SerialTagger(
       name,
       ctx.serial(name, device),
-      { channelNames, firstFrameTimeoutMs: Math.max(1000, device.serial.timeoutMs) },
+      {
+        channelNames: channelNames(device.channels),
+        firstFrameTimeoutMs: Math.max(1000, device.serial.timeoutMs),
+      },
+      ctx.options.logger.child({ device: name }),
+    );
+    ctx.out.timeTagSources.set(name, tagger);
+    return tagger;
+  },
+  "replay-tagger": async (ctx, name, device) => {
+    const tagger = new ReplayTagger(
+      name,
+      { ...device, channelNames: channelNames(device.channels) },
       ctx.options.logger.child({ device: name }),
     );
     ctx.out.timeTagSources.set(name, tagger);
     return tagger;
   },
 };
+
+/** Telemetry names of a tagger's channels: { 0: "sync", 1: "detectorA", … }. */
+function channelNames(channels: TaggerConfig["channels"]): Record<number, string> {
+  const names: Record<number, string> = {};
+  if (channels.sync !== undefined) names[channels.sync] = "sync";
+  for (const [detector, channel] of Object.entries(channels.detectors)) names[channel] = detector;
+  return names;
+}
 
 /** The device building needs the devices and the safety limits the drivers enforce. */
 export type DeviceSlice = Pick<BenchConfig, "devices" | "safety">;

@@ -12,6 +12,7 @@
 
 import { join } from "node:path";
 import type { Backend } from "../config/common.js";
+import { isTagger } from "../config/devices.js";
 import type { BenchConfig } from "../config/schema.js";
 import type { BusProvider, TelemetryValues } from "../hal/interfaces.js";
 import type { Logger } from "../hal/logger.js";
@@ -185,7 +186,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
   const overBright = new OverBrightGuard({
     channels: new Map(
       Object.entries(config.devices).flatMap(([name, d]) =>
-        d.type === "serial-tagger" ? [[name, d.channels.detectors] as const] : [],
+        isTagger(d) ? [[name, d.channels.detectors] as const] : [],
       ),
     ),
     detectors: devices.detectors,

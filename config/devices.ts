@@ -109,18 +109,37 @@ export const gpioInterlockSchema = z.strictObject({
   debounceMs: z.int().min(0).max(1000).default(10),
 });
 
+/** Tagger input channels by role: the laser sync (optional) and each detector by device name. */
+const taggerChannelsSchema = z.strictObject({
+  sync: z.int().min(0).max(255).optional(),
+  /** The tagger records one sync tag per this many laser pulses (80 MHz / 1000 = 80 kHz of sync tags). */
+  syncDivider: z.int().min(1).max(1_000_000).default(1),
+  detectors: z.record(z.string(), z.int().min(0).max(255)),
+});
+
 /** Serial/USB time-tagger streaming framed (channel, time) records; format in hal/devices/tagger-frames.ts. */
 export const serialTaggerSchema = z.strictObject({
   ...deviceBase,
   type: z.literal("serial-tagger"),
   serial: serialSchema({ baudRate: 3_000_000, dataBits: 8, parity: "none", stopBits: 1, timeoutMs: 1000 }),
-  /** Tagger input channels by role: the laser sync (optional) and each detector by device name. */
-  channels: z.strictObject({
-    sync: z.int().min(0).max(255).optional(),
-    /** The tagger records one sync tag per this many laser pulses (80 MHz / 1000 = 80 kHz of sync tags). */
-    syncDivider: z.int().min(1).max(1_000_000).default(1),
-    detectors: z.record(z.string(), z.int().min(0).max(255)),
-  }),
+  channels: taggerChannelsSchema,
+});
+
+/**
+ * A time-tag file played as a live tagger: any file `analyze` reads (PTU T2/T3, PicoHarp .pt2/.pt3,
+ * quTAG .qutag), at `speed` × real time. With `loop`, copies follow each other every
+ * `loopEveryS` of tagger time (default: the file's length rounded up to a whole second), so with
+ * `correlation.integrationS` equal to it each integration period holds one whole copy.
+ */
+export const replayTaggerSchema = z.strictObject({
+  ...deviceBase,
+  type: z.literal("replay-tagger"),
+  /** The file, relative to the agent's working directory or absolute. */
+  file: z.string().min(1),
+  speed: z.number().positive().max(10_000).default(1),
+  loop: z.boolean().default(false),
+  loopEveryS: z.number().positive().optional(),
+  channels: taggerChannelsSchema,
 });
 
 export const deviceSchema = z.discriminatedUnion("type", [
@@ -132,6 +151,7 @@ export const deviceSchema = z.discriminatedUnion("type", [
   snspdBiasSchema,
   gpioInterlockSchema,
   serialTaggerSchema,
+  replayTaggerSchema,
 ]);
 
 export type DeviceConfig = z.infer<typeof deviceSchema>;
@@ -145,6 +165,11 @@ export type PiezoStageConfig = DeviceOfType<"piezo-mcp4728">;
 export type SnspdBiasConfig = DeviceOfType<"snspd-bias">;
 export type GpioInterlockConfig = DeviceOfType<"gpio-interlock">;
 export type SerialTaggerConfig = DeviceOfType<"serial-tagger">;
+export type ReplayTaggerConfig = DeviceOfType<"replay-tagger">;
+/** A device that streams time tags, and the channels it streams them on. */
+export type TaggerConfig = SerialTaggerConfig | ReplayTaggerConfig;
+export const isTagger = (d: DeviceConfig): d is TaggerConfig =>
+  d.type === "serial-tagger" || d.type === "replay-tagger";
 export type AxisName = z.infer<typeof axisSchema>;
 
 /**
@@ -166,19 +191,21 @@ export const deviceTypes: {
   "piezo-mcp4728": { schema: piezoStageSchema, buildOrder: 5 },
   "snspd-bias": { schema: snspdBiasSchema, buildOrder: 6 },
   "serial-tagger": { schema: serialTaggerSchema, buildOrder: 7, serialTerminator: "\r\n" },
+  "replay-tagger": { schema: replayTaggerSchema, buildOrder: 7 },
 };
 
 export const deviceTypeNames = Object.keys(deviceTypes) as DeviceType[];
 
-/** The serial-tagger a section names, or the bench's only one; else why not. */
+/** The tagger a section names, or the bench's only one; else why not. */
 export function resolveTagger(
   devices: Record<string, DeviceConfig>,
   named: string | undefined,
-): { name: string; tagger: SerialTaggerConfig } | { problem: string } {
-  const taggers = Object.entries(devices).filter(([, d]) => d.type === "serial-tagger");
+): { name: string; tagger: TaggerConfig } | { problem: string } {
+  const taggers = Object.entries(devices).filter(([, d]) => isTagger(d));
   const name = named ?? (taggers.length === 1 ? taggers[0]![0] : undefined);
-  if (name === undefined) return { problem: `name the serial-tagger (the bench has ${taggers.length})` };
+  if (name === undefined) return { problem: `name the tagger (the bench has ${taggers.length})` };
   const tagger = devices[name];
-  if (tagger?.type !== "serial-tagger") return { problem: `"${name}" is not a serial-tagger device` };
+  if (!tagger || !isTagger(tagger))
+    return { problem: `"${name}" is not a tagger (serial-tagger or replay-tagger)` };
   return { name, tagger };
 }

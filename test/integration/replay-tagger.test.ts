@@ -1,0 +1,90 @@
+/**
+ * A time-tag file played as a live tagger (`replay-tagger`): the agent correlates the HBT fixture
+ * on the fly, through the same live engine as a tagger on the bench, and publishes what `analyze`
+ * prints for the file — the reference counts 159,298 and 224,721 photons, g2(0) from 2
+ * coincidences against a mean side-peak area of ≈ 506. A file it cannot read is a device alarm.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { startAgent } from "../../agent/main.js";
+import { loadConfig } from "../../config/load.js";
+import { AGENT_CLI, freePort, subscriber } from "../helpers/processes.js";
+
+const FIXTURE = "test/fixtures/timetags/hydraharp_t2_hbt_320mhz.ptu";
+const logger = pino({ level: "silent" });
+
+async function replayBench(benchId: string, tagger: Record<string, unknown>) {
+  const port = await freePort();
+  const { config } = loadConfig({
+    file: "config/examples/replay-bench.yaml",
+    overrides: { benchId, "mqtt.embedded": { host: "127.0.0.1", port }, "devices.tagger": tagger },
+  });
+  const stateDir = await mkdtemp(join(tmpdir(), `photon-bench-${benchId}-`));
+  const agent = await startAgent(config, { logger, stateDir });
+  const sub = await subscriber(`mqtt://127.0.0.1:${port}`, `photon-bench/${benchId}/#`);
+  return { agent, sub, root: `photon-bench/${benchId}` };
+}
+
+describe("replay-tagger", () => {
+  let running: Awaited<ReturnType<typeof replayBench>> | undefined;
+  afterEach(async () => {
+    await running?.sub.close();
+    await running?.agent.stop("test over");
+    running = undefined;
+  });
+
+  it("correlates the fixture live (20× real time) to the g2(0) and counts `analyze` gives for it", async () => {
+    running = await replayBench("replay-hbt", {
+      type: "replay-tagger",
+      file: FIXTURE,
+      speed: 20,
+      loop: true,
+      channels: { detectors: { detectorA: 0, detectorB: 1 } },
+    });
+    const { sub, root } = running;
+    const hbt = await sub.waitFor((m) => m.topic === `${root}/measurement/hbt`, 20_000);
+    const rates = await sub.waitFor(
+      (m) => m.topic === `${root}/measurement/rates` && m.payload.period === hbt.payload.period,
+    );
+    const analysed = spawnSync(process.execPath, [AGENT_CLI, "analyze", FIXTURE, "--json"], {
+      encoding: "utf8",
+    });
+    expect(analysed.status).toBe(0);
+    const offline = JSON.parse(analysed.stdout) as { g2: Record<string, number> };
+    const live = hbt.payload.g2 as Record<string, number>;
+    // Each integration period (1 s) holds one whole copy of the 1.000 s file.
+    const detectors = rates.payload.detectors as Record<string, { photons: number }>;
+    expect(detectors.detectorA!.photons).toBe(159_298);
+    expect(detectors.detectorB!.photons).toBe(224_721);
+    expect(live.kind).toBe("pulsed");
+    expect(live.centreArea).toBe(2);
+    expect(live.centreArea).toBe(offline.g2!.centreArea);
+    expect(live.sidePeaks).toBe(offline.g2!.sidePeaks);
+    expect(live.sidePeakMeanArea).toBe(offline.g2!.sidePeakMeanArea);
+    expect(live.g2Zero).toBe(offline.g2!.g2Zero);
+    expect(live.g2ZeroError).toBe(offline.g2!.g2ZeroError);
+    expect(live.g2Zero).toBeCloseTo(0.004, 3);
+    expect(live.periodPs).toBeCloseTo(offline.g2!.periodPs!, 2);
+    expect(live.zeroDelayPs).toBeCloseTo(offline.g2!.zeroDelayPs!, 0);
+  }, 40_000);
+
+  it("a file it cannot open is the tagger's device alarm, naming the file, and the agent runs on", async () => {
+    running = await replayBench("replay-missing", {
+      type: "replay-tagger",
+      file: "/nonexistent/run-42.ptu",
+      channels: { detectors: { detectorA: 0, detectorB: 1 } },
+    });
+    const { sub, root } = running;
+    const alarm = await sub.waitFor(
+      (m) => m.topic === `${root}/alarm/device-tagger` && m.payload.active === true,
+      15_000,
+    );
+    expect(String(alarm.payload.message)).toContain("/nonexistent/run-42.ptu");
+    const answer = await sub.request(root, "agent/ping", {});
+    expect(answer.status).toBe("ok");
+  }, 30_000);
+});
