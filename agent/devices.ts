@@ -193,6 +193,22 @@ const drivers: { [T in DeviceType]: DriverFactory<T> } = {
     ctx.out.timeTagSources.set(name, tagger);
     return tagger;
   },
+  "tcp-tagger": async (ctx, name, device) => {
+    const { host, port, timeoutMs } = device.tcp;
+    const logger = ctx.options.logger.child({ device: name });
+    const link = new ReopeningSerialLink(name, `tcp://${host}:${port}`, async () => {
+      const { openTcpLink } = await import("../hal/backends/tcp-link.js");
+      return openTcpLink(name, { host, port, timeoutMs, terminator: "\r\n" }, logger);
+    });
+    const tagger = new SerialTagger(
+      name,
+      link,
+      { channelNames: channelNames(device.channels), firstFrameTimeoutMs: Math.max(1000, timeoutMs) },
+      logger,
+    );
+    ctx.out.timeTagSources.set(name, tagger);
+    return tagger;
+  },
   "replay-tagger": async (ctx, name, device) => {
     const tagger = new ReplayTagger(
       name,

@@ -142,6 +142,19 @@ export const replayTaggerSchema = z.strictObject({
   channels: taggerChannelsSchema,
 });
 
+/** Our framed tagger stream (as `serial-tagger` speaks it) from another computer, over TCP. */
+export const tcpTaggerSchema = z.strictObject({
+  ...deviceBase,
+  type: z.literal("tcp-tagger"),
+  tcp: z.strictObject({
+    host: z.string().min(1),
+    port: z.int().min(1).max(65_535),
+    /** Connecting and each command's reply. */
+    timeoutMs: z.int().positive().default(1000),
+  }),
+  channels: taggerChannelsSchema,
+});
+
 export const deviceSchema = z.discriminatedUnion("type", [
   lakeShore336Schema,
   obisLaserSchema,
@@ -152,6 +165,7 @@ export const deviceSchema = z.discriminatedUnion("type", [
   gpioInterlockSchema,
   serialTaggerSchema,
   replayTaggerSchema,
+  tcpTaggerSchema,
 ]);
 
 export type DeviceConfig = z.infer<typeof deviceSchema>;
@@ -166,10 +180,11 @@ export type SnspdBiasConfig = DeviceOfType<"snspd-bias">;
 export type GpioInterlockConfig = DeviceOfType<"gpio-interlock">;
 export type SerialTaggerConfig = DeviceOfType<"serial-tagger">;
 export type ReplayTaggerConfig = DeviceOfType<"replay-tagger">;
+export type TcpTaggerConfig = DeviceOfType<"tcp-tagger">;
 /** A device that streams time tags, and the channels it streams them on. */
-export type TaggerConfig = SerialTaggerConfig | ReplayTaggerConfig;
+export type TaggerConfig = SerialTaggerConfig | ReplayTaggerConfig | TcpTaggerConfig;
 export const isTagger = (d: DeviceConfig): d is TaggerConfig =>
-  d.type === "serial-tagger" || d.type === "replay-tagger";
+  d.type === "serial-tagger" || d.type === "replay-tagger" || d.type === "tcp-tagger";
 export type AxisName = z.infer<typeof axisSchema>;
 
 /**
@@ -192,6 +207,7 @@ export const deviceTypes: {
   "snspd-bias": { schema: snspdBiasSchema, buildOrder: 6 },
   "serial-tagger": { schema: serialTaggerSchema, buildOrder: 7, serialTerminator: "\r\n" },
   "replay-tagger": { schema: replayTaggerSchema, buildOrder: 7 },
+  "tcp-tagger": { schema: tcpTaggerSchema, buildOrder: 7, serialTerminator: "\r\n" },
 };
 
 export const deviceTypeNames = Object.keys(deviceTypes) as DeviceType[];
@@ -206,6 +222,6 @@ export function resolveTagger(
   if (name === undefined) return { problem: `name the tagger (the bench has ${taggers.length})` };
   const tagger = devices[name];
   if (!tagger || !isTagger(tagger))
-    return { problem: `"${name}" is not a tagger (serial-tagger or replay-tagger)` };
+    return { problem: `"${name}" is not a tagger (serial-tagger, tcp-tagger or replay-tagger)` };
   return { name, tagger };
 }

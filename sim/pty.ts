@@ -6,9 +6,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { LineInstrument } from "./serial-twin.js";
+import { serveTcp } from "./tcp-server.js";
 
 export interface ServedPty {
   /** The device path a driver opens, e.g. /tmp/pb-pty-XXXX/ttySIM. */
@@ -30,33 +30,8 @@ export interface ServeOptions {
 }
 
 export async function servePty(instrument: LineInstrument, options: ServeOptions): Promise<ServedPty> {
-  const received: string[] = [];
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => socket.destroy());
-    let inbox = "";
-    socket.on("data", (chunk: Buffer) => {
-      inbox += chunk.toString("latin1");
-      for (;;) {
-        const end = inbox.search(/[\r\n]/);
-        if (end < 0) break;
-        const line = inbox.slice(0, end).trim();
-        inbox = inbox.slice(end + 1);
-        if (line === "") continue;
-        received.push(line);
-        const reply = instrument.handle(line);
-        if (reply !== undefined)
-          socket.write((options.mangle ?? ((r) => r))(reply) + options.replyTerminator, "latin1");
-      }
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const port = (server.address() as { port: number }).port;
+  const tcp = await serveTcp(instrument, options);
+  const { port, received } = tcp;
   const socat: ChildProcess = spawn(
     options.socat ?? "socat",
     [`pty,raw,echo=0,link=${options.path}`, `tcp:127.0.0.1:${port}`],
@@ -70,7 +45,7 @@ export async function servePty(instrument: LineInstrument, options: ServeOptions
   for (let waited = 0; !existsSync(options.path); waited += 20) {
     if (waited > 5000 || socat.exitCode !== null) {
       socat.kill();
-      server.close();
+      await tcp.close();
       throw new Error(
         `socat did not create ${options.path}: ${socatError.trim() || `exit ${socat.exitCode}`}`,
       );
@@ -83,7 +58,7 @@ export async function servePty(instrument: LineInstrument, options: ServeOptions
       socat.kill("SIGTERM");
       await exited;
     }
-    for (const socket of sockets) socket.destroy();
+    tcp.drop();
   };
   return {
     path: options.path,
@@ -91,7 +66,7 @@ export async function servePty(instrument: LineInstrument, options: ServeOptions
     unplug,
     close: async () => {
       await unplug();
-      await new Promise<void>((r) => server.close(() => r()));
+      await tcp.close();
     },
   };
 }

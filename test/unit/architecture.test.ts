@@ -45,6 +45,8 @@ describe("layering", () => {
       "agent/cli.ts: ./ctl/ctl-cli.js",
       "agent/cli.ts: ./run-cli.js",
       "agent/cli.ts: ./tools-cli.js",
+      // A tagger on another computer: its TCP link, only when the bench has one.
+      "agent/devices.ts: ../hal/backends/tcp-link.js",
       "agent/main.ts: ../hal/backends/hardware-provider.js",
       "agent/main.ts: ../sim/provider.js",
       // The technician's tools (ports, i2c-scan, gpio-probe) open the real buses.
