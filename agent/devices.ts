@@ -22,8 +22,10 @@ import { PiezoStage } from "../hal/devices/piezo-mcp4728.js";
 import { SerialTagger } from "../hal/devices/serial-tagger.js";
 import { SnspdBias } from "../hal/devices/snspd-bias.js";
 import { SumitomoF70 } from "../hal/devices/sumitomo-f70.js";
+import { ThorlabsMdt } from "../hal/devices/thorlabs-mdt.js";
 import type {
   Actuator,
+  Axis,
   BusProvider,
   Compressor,
   Detector,
@@ -139,14 +141,14 @@ const drivers: { [T in DeviceType]: DriverFactory<T> } = {
     return monitor;
   },
   "piezo-mcp4728": async (ctx, name, device) => {
-    const limits = ctx.config.safety.actuatorLimitsUm[name] ?? {};
-    const axes = Object.fromEntries(
-      Object.entries(device.axes).map(([axis, a]) => [
-        axis,
-        { ...a, ...limits[axis as keyof typeof limits] },
-      ]),
-    );
+    const axes = withSoftLimits(ctx, name, device.axes);
     const stage = new PiezoStage(name, await ctx.dac(name, device.i2c.bus, device.i2c.address), axes);
+    ctx.out.actuators.set(name, stage);
+    return stage;
+  },
+  "thorlabs-mdt": async (ctx, name, device) => {
+    const axes = withSoftLimits(ctx, name, device.axes);
+    const stage = new ThorlabsMdt(name, ctx.serial(name, device), axes);
     ctx.out.actuators.set(name, stage);
     return stage;
   },
@@ -219,6 +221,18 @@ const drivers: { [T in DeviceType]: DriverFactory<T> } = {
     return tagger;
   },
 };
+
+/** A stage's axes with the soft limits `safety.actuatorLimitsUm.<stage>` sets for them. */
+function withSoftLimits<A extends object>(
+  ctx: BuildContext,
+  name: string,
+  axes: Partial<Record<Axis, A>>,
+): Partial<Record<Axis, A & { minUm?: number; maxUm?: number }>> {
+  const limits = ctx.config.safety.actuatorLimitsUm[name] ?? {};
+  return Object.fromEntries(
+    Object.entries(axes).map(([axis, a]) => [axis, { ...a, ...limits[axis as Axis] }]),
+  );
+}
 
 /** Telemetry names of a tagger's channels: { 0: "sync", 1: "detectorA", … }. */
 function channelNames(channels: TaggerConfig["channels"]): Record<number, string> {

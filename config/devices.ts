@@ -142,6 +142,32 @@ export const replayTaggerSchema = z.strictObject({
   channels: taggerChannelsSchema,
 });
 
+/**
+ * Thorlabs MDT693B (x, y, z outputs) or MDT694B (x only) open-loop piezo controller: 115200 8N1,
+ * commands end in CR, replies end in the `*` prompt (hal/devices/thorlabs-mdt.ts).
+ */
+export const thorlabsMdtSchema = z
+  .strictObject({
+    ...deviceBase,
+    type: z.literal("thorlabs-mdt"),
+    model: z.enum(["MDT693B", "MDT694B"]),
+    serial: serialSchema({ baudRate: 115200, dataBits: 8, parity: "none", stopBits: 1, timeoutMs: 500 }),
+    axes: z
+      .partialRecord(
+        axisSchema,
+        z.strictObject({
+          channel: z.enum(["x", "y", "z"]),
+          /** The stage's travel per volt of output, µm/V (e.g. 20 µm at 75 V → 0.267). */
+          umPerV: z.number().positive().max(100),
+        }),
+      )
+      .refine((axes) => Object.keys(axes).length > 0, { message: "needs at least one axis" }),
+  })
+  .refine((d) => d.model === "MDT693B" || Object.values(d.axes).every((a) => a?.channel === "x"), {
+    message: "an MDT694B has one output, channel x",
+    path: ["axes"],
+  });
+
 /** Our framed tagger stream (as `serial-tagger` speaks it) from another computer, over TCP. */
 export const tcpTaggerSchema = z.strictObject({
   ...deviceBase,
@@ -166,6 +192,7 @@ export const deviceSchema = z.discriminatedUnion("type", [
   serialTaggerSchema,
   replayTaggerSchema,
   tcpTaggerSchema,
+  thorlabsMdtSchema,
 ]);
 
 export type DeviceConfig = z.infer<typeof deviceSchema>;
@@ -196,7 +223,13 @@ export type AxisName = z.infer<typeof axisSchema>;
  * its entry — they stay in their own layers, since config/ may not import drivers or the sim.
  */
 export const deviceTypes: {
-  [T in DeviceType]: { schema: z.ZodType; buildOrder: number; serialTerminator?: string };
+  [T in DeviceType]: {
+    schema: z.ZodType;
+    buildOrder: number;
+    serialTerminator?: string;
+    /** What ends the instrument's replies, where it is not `serialTerminator`. */
+    replyTerminator?: string;
+  };
 } = {
   "gpio-interlock": { schema: gpioInterlockSchema, buildOrder: 0 },
   lakeshore336: { schema: lakeShore336Schema, buildOrder: 1, serialTerminator: "\r\n" },
@@ -208,9 +241,28 @@ export const deviceTypes: {
   "serial-tagger": { schema: serialTaggerSchema, buildOrder: 7, serialTerminator: "\r\n" },
   "replay-tagger": { schema: replayTaggerSchema, buildOrder: 7 },
   "tcp-tagger": { schema: tcpTaggerSchema, buildOrder: 7, serialTerminator: "\r\n" },
+  // Replies end in the prompt, with no terminator after it.
+  "thorlabs-mdt": { schema: thorlabsMdtSchema, buildOrder: 5, serialTerminator: "\r", replyTerminator: "" },
 };
 
 export const deviceTypeNames = Object.keys(deviceTypes) as DeviceType[];
+
+/** The MDT's front-panel voltage limit switch goes up to 150 V. */
+const MDT_HIGHEST_LIMIT_V = 150;
+
+/**
+ * How far a stage's axis can travel, µm (undefined: the device is no stage, or has no such axis).
+ * A Thorlabs MDT's depends on its front-panel limit (75/100/150 V), known only from the unit: the
+ * highest here, and the driver refuses beyond the unit's own.
+ */
+export function stageTravelUm(device: DeviceConfig | undefined, axis: AxisName): number | undefined {
+  if (device?.type === "piezo-mcp4728") return device.axes[axis]?.travelUm;
+  if (device?.type === "thorlabs-mdt") {
+    const a = device.axes[axis];
+    return a && MDT_HIGHEST_LIMIT_V * a.umPerV;
+  }
+  return undefined;
+}
 
 /** The tagger a section names, or the bench's only one; else why not. */
 export function resolveTagger(

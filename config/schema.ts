@@ -9,7 +9,7 @@ import { alignmentSchema } from "./alignment.js";
 import { backendSchema, topicSafeName } from "./common.js";
 import { controlSchema } from "./control.js";
 import { correlationSchema, recordingSchema } from "./correlation.js";
-import { axisNames, type DeviceConfig, deviceSchema } from "./devices.js";
+import { type AxisName, axisNames, type DeviceConfig, deviceSchema, stageTravelUm } from "./devices.js";
 import { simSchema } from "./sim.js";
 import { resolveSlices } from "./slices.js";
 
@@ -235,21 +235,21 @@ export const benchConfigSchema = z
         );
     }
     for (const [name, axes] of Object.entries(config.safety.actuatorLimitsUm)) {
-      const stage = expect(["safety", "actuatorLimitsUm", name], name, ["piezo-mcp4728"]);
-      if (stage?.type !== "piezo-mcp4728") continue;
+      const stage = expect(["safety", "actuatorLimitsUm", name], name, ["piezo-mcp4728", "thorlabs-mdt"]);
+      if (stage?.type !== "piezo-mcp4728" && stage?.type !== "thorlabs-mdt") continue;
       for (const [axis, limits] of Object.entries(axes)) {
-        const travel = stage.axes[axis as keyof typeof stage.axes];
-        if (!travel)
+        const travelUm = stageTravelUm(stage, axis as AxisName);
+        if (travelUm === undefined)
           ctx.addIssue({
             code: "custom",
             path: ["safety", "actuatorLimitsUm", name, axis],
             message: "no such axis",
           });
-        else if (limits.minUm < 0 || limits.maxUm > travel.travelUm)
+        else if (limits.minUm < 0 || limits.maxUm > travelUm)
           ctx.addIssue({
             code: "custom",
             path: ["safety", "actuatorLimitsUm", name, axis],
-            message: `limits must lie within the stage travel 0–${travel.travelUm} µm`,
+            message: `limits must lie within the stage travel 0–${Number(travelUm.toFixed(3))} µm`,
           });
       }
     }

@@ -19,6 +19,7 @@ import { LakeShore336Twin } from "./twins/lakeshore336.js";
 import { ObisLaserTwin } from "./twins/obis-laser.js";
 import { SumitomoF70Twin } from "./twins/sumitomo-f70.js";
 import { TaggerTwin } from "./twins/tagger.js";
+import { ThorlabsMdtTwin } from "./twins/thorlabs-mdt.js";
 import { buildI2cChips } from "./wiring.js";
 
 export interface SimClock {
@@ -37,7 +38,7 @@ export interface SimulatedBench {
   serialTwin(device: string): { instrument: LineInstrument; replyTerminator: string };
 }
 
-type SerialDeviceType = "lakeshore336" | "obis-laser" | "sumitomo-f70" | "serial-tagger";
+type SerialDeviceType = "lakeshore336" | "obis-laser" | "sumitomo-f70" | "serial-tagger" | "thorlabs-mdt";
 type SerialTwinFactory = (bench: SimBench, rng: Rng, settings: DeviceConfig) => LineInstrument;
 
 /** The sim twin of each serial device type (its reply terminator is the type's, in config/devices.ts). */
@@ -47,6 +48,7 @@ const serialTwins: {
   lakeshore336: (bench, rng) => new LakeShore336Twin(bench, rng),
   "obis-laser": (bench, rng) => new ObisLaserTwin(bench, rng),
   "sumitomo-f70": (bench) => new SumitomoF70Twin(bench),
+  "thorlabs-mdt": (_bench, _rng, settings) => new ThorlabsMdtTwin(settings.model),
   "serial-tagger": (bench, _rng, settings) =>
     new TaggerTwin(bench, settings.channels.sync, settings.channels.syncDivider),
 };
@@ -70,7 +72,8 @@ export function createSimulatedBench(config: SimBenchConfig, logger: Logger, spe
       });
     return {
       instrument: make(bench, bench.rng.fork(`serial:${device}`), settings),
-      replyTerminator: deviceTypes[settings.type].serialTerminator ?? "\r\n",
+      replyTerminator:
+        deviceTypes[settings.type].replyTerminator ?? deviceTypes[settings.type].serialTerminator ?? "\r\n",
     };
   };
 

@@ -4,6 +4,7 @@
  * off is always allowed.
  */
 import { z } from "zod";
+import { stageTravelUm } from "../../config/devices.js";
 import type { Axis } from "../../hal/interfaces.js";
 import { type ControlContext, pickDevice, requireNoInterlock } from "./context.js";
 import { ControlError } from "./protocol.js";
@@ -23,7 +24,7 @@ function withinLimit(value: number, max: number, what: string, path: string, uni
 
 function stageLimits(ctx: ControlContext, name: string, ax: Axis): { minUm: number; maxUm: number } {
   const stage = ctx.deviceConfigs()[name];
-  const travel = stage?.type === "piezo-mcp4728" ? stage.axes[ax]?.travelUm : undefined;
+  const travel = stageTravelUm(stage, ax);
   if (travel === undefined) throw new ControlError("invalid", `${name} has no ${ax} axis`, "axis");
   const soft = ctx.safety().actuatorLimitsUm[name]?.[ax];
   return { minUm: Math.max(0, soft?.minUm ?? 0), maxUm: Math.min(travel, soft?.maxUm ?? travel) };

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -26,6 +26,15 @@ function problemsOf(fn: () => unknown): string[] {
 }
 
 describe("loadConfig", () => {
+  it("loads every example bench file (limits.yaml is a limits file, not a bench)", () => {
+    const benches = readdirSync("config/examples").filter((f) => f.endsWith(".yaml") && f !== "limits.yaml");
+    expect(benches).toEqual(expect.arrayContaining(["replay-bench.yaml", "remote-tagger-mdt.yaml"]));
+    for (const file of benches) {
+      const { config } = loadConfig({ file: join("config/examples", file) });
+      expect(Object.keys(config.devices).length, file).toBeGreaterThan(0);
+    }
+  });
+
   it("loads the simulated bench and fills in each instrument's factory serial settings", () => {
     const { config } = loadConfig({ file: SIM_EXAMPLE });
     expect(config.benchId).toBe("sim-bench-01");
@@ -96,7 +105,7 @@ interlocks:
     expect(problems).toContain("devices.laser.serial.path: expected string, got number (line 6)");
     expect(problems).toContain('devices.laser.interlockLine: unknown key "actveLow" (line 7)');
     expect(problems).toContain(
-      'devices.gauge.type: unknown type "pirani-gauge" (valid: gpio-interlock, lakeshore336, sumitomo-f70, obis-laser, ads1115, piezo-mcp4728, snspd-bias, serial-tagger, replay-tagger, tcp-tagger) (line 9)',
+      'devices.gauge.type: unknown type "pirani-gauge" (valid: gpio-interlock, lakeshore336, sumitomo-f70, obis-laser, ads1115, piezo-mcp4728, snspd-bias, serial-tagger, replay-tagger, tcp-tagger, thorlabs-mdt) (line 9)',
     );
     expect(problems).toHaveLength(3);
   });
