@@ -119,13 +119,13 @@ export class ReplayTagger implements TimeTagSource {
         }
         if (timesPs.length > 0) lastPs = timesPs[timesPs.length - 1]!;
       }
-      everyPs ??= Math.max(1, Math.ceil(lastPs / 1e12)) * 1e12;
+      if (!loop) break;
+      everyPs ??= (Math.floor(lastPs / 1e12) + 1) * 1e12; // the next whole second after the last tag
       if (lastPs >= everyPs)
         throw new TimeTagFileError(
           this.settings.file,
           `runs ${(lastPs / 1e12).toFixed(3)} s, longer than loopEveryS ${everyPs / 1e12} s`,
         );
-      if (!loop) break;
       offsetPs += everyPs;
       this.loops++;
     }
