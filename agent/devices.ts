@@ -182,19 +182,8 @@ const drivers: { [T in DeviceType]: DriverFactory<T> } = {
     ctx.out.detectors.set(name, detector);
     return detector;
   },
-  "serial-tagger": async (ctx, name, device) => {
-    const tagger = new SerialTagger(
-      name,
-      ctx.serial(name, device),
-      {
-        channelNames: channelNames(device.channels),
-        firstFrameTimeoutMs: Math.max(1000, device.serial.timeoutMs),
-      },
-      ctx.options.logger.child({ device: name }),
-    );
-    ctx.out.timeTagSources.set(name, tagger);
-    return tagger;
-  },
+  "serial-tagger": async (ctx, name, device) =>
+    framedTagger(ctx, name, ctx.serial(name, device), device.channels, device.serial.timeoutMs),
   "tcp-tagger": async (ctx, name, device) => {
     const { host, port, timeoutMs } = device.tcp;
     const logger = ctx.options.logger.child({ device: name });
@@ -202,14 +191,7 @@ const drivers: { [T in DeviceType]: DriverFactory<T> } = {
       const { openTcpLink } = await import("../hal/backends/tcp-link.js");
       return openTcpLink(name, { host, port, timeoutMs, terminator: "\r\n" }, logger);
     });
-    const tagger = new SerialTagger(
-      name,
-      link,
-      { channelNames: channelNames(device.channels), firstFrameTimeoutMs: Math.max(1000, timeoutMs) },
-      logger,
-    );
-    ctx.out.timeTagSources.set(name, tagger);
-    return tagger;
+    return framedTagger(ctx, name, link, device.channels, timeoutMs);
   },
   "replay-tagger": async (ctx, name, device) => {
     const tagger = new ReplayTagger(
@@ -232,6 +214,24 @@ function withSoftLimits<A extends object>(
   return Object.fromEntries(
     Object.entries(axes).map(([axis, a]) => [axis, { ...a, ...limits[axis as Axis] }]),
   );
+}
+
+/** A tagger speaking our framed stream on `link` (serial or TCP). */
+function framedTagger(
+  ctx: BuildContext,
+  name: string,
+  link: SerialLink,
+  channels: TaggerConfig["channels"],
+  timeoutMs: number,
+): SerialTagger {
+  const tagger = new SerialTagger(
+    name,
+    link,
+    { channelNames: channelNames(channels), firstFrameTimeoutMs: Math.max(1000, timeoutMs) },
+    ctx.options.logger.child({ device: name }),
+  );
+  ctx.out.timeTagSources.set(name, tagger);
+  return tagger;
 }
 
 /** Telemetry names of a tagger's channels: { 0: "sync", 1: "detectorA", … }. */

@@ -18,7 +18,6 @@ const WINDOW_PS = 100e9;
 interface Watched {
   detector: string;
   channel: number;
-  count: number;
 }
 
 export interface OverBrightDeps {
@@ -33,7 +32,10 @@ export interface OverBrightDeps {
 
 export class OverBrightGuard implements Service {
   readonly name = "over-bright";
-  private readonly sources = new Map<string, { watched: Watched[]; windowStartPs: number | undefined }>();
+  private readonly sources = new Map<
+    string,
+    { watched: Watched[]; counts: Float64Array; windowStartPs: number | undefined }
+  >();
   /** Detectors tripped, and when. */
   private readonly tripped = new Map<string, Date>();
   private trips = 0;
@@ -49,8 +51,10 @@ export class OverBrightGuard implements Service {
     for (const [source, byDetector] of this.deps.channels) {
       const watched = Object.entries(byDetector)
         .filter(([detector]) => this.deps.detectors.has(detector))
-        .map(([detector, channel]) => ({ detector, channel, count: 0 }));
-      if (watched.length > 0) this.sources.set(source, { watched, windowStartPs: undefined });
+        .map(([detector, channel]) => ({ detector, channel }));
+      // Counted per channel (a channel is a byte): one increment per tag, whatever is watched.
+      if (watched.length > 0)
+        this.sources.set(source, { watched, counts: new Float64Array(256), windowStartPs: undefined });
     }
     if (this.sources.size === 0) return;
     this.unsubscribe.push(
@@ -58,16 +62,13 @@ export class OverBrightGuard implements Service {
         const state = this.sources.get(source);
         const n = chunk.timesPs.length;
         if (!state || n === 0) return;
-        const epoch = chunk.epochPs ?? 0;
-        state.windowStartPs ??= epoch + chunk.timesPs[0]!;
-        for (let i = 0; i < n; i++) {
-          const channel = chunk.channels[i]!;
-          for (const w of state.watched) if (w.channel === channel) w.count++;
-        }
-        const spanPs = epoch + chunk.timesPs[n - 1]! - state.windowStartPs;
+        const { counts } = state;
+        state.windowStartPs ??= chunk.epochPs + chunk.timesPs[0]!;
+        for (let i = 0; i < n; i++) counts[chunk.channels[i]!]!++;
+        const spanPs = chunk.epochPs + chunk.timesPs[n - 1]! - state.windowStartPs;
         if (spanPs < WINDOW_PS) return;
-        for (const w of state.watched) this.check(w, w.count / (spanPs * 1e-12), spanPs);
-        for (const w of state.watched) w.count = 0;
+        for (const w of state.watched) this.check(w, counts[w.channel]! / (spanPs * 1e-12), spanPs);
+        counts.fill(0);
         state.windowStartPs = undefined;
       }),
       this.deps.bus.on("audit", (event) => {

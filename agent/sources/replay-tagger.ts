@@ -7,10 +7,12 @@
  * length each hold one whole copy. Rates in telemetry are counted on the tagger's own time.
  */
 
+import { ChannelRates } from "../../hal/devices/channel-rates.js";
 import type { TelemetryValues, TimeTagChunk, TimeTagSource } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import { TimeTagFileError } from "../correlation/readers/errors.js";
 import { openTimeTagFile } from "../correlation/readers/open.js";
+import type { TimeTagFile } from "../correlation/readers/time-tag-file.js";
 
 export interface ReplaySettings {
   file: string;
@@ -32,15 +34,15 @@ export class ReplayTagger implements TimeTagSource {
   private fault: Error | undefined;
   private finished = false;
   private loops = 0;
-  private replayedPs = 0;
-  private readonly counts = new Map<number, number>();
-  private windowStartPs: number | undefined;
+  private readonly rates: ChannelRates;
 
   constructor(
     readonly name: string,
     private readonly settings: ReplaySettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.rates = new ChannelRates(settings.channelNames);
+  }
 
   get lastDataAtMs(): number | undefined {
     return this.lastAt;
@@ -49,8 +51,9 @@ export class ReplayTagger implements TimeTagSource {
   /** Opens the file (a missing or foreign file rejects here, saying which and why), then plays it. */
   async start(listener: (chunk: TimeTagChunk) => void): Promise<void> {
     if (this.run) return;
+    let first: TimeTagFile;
     try {
-      await openTimeTagFile(this.settings.file);
+      first = await openTimeTagFile(this.settings.file);
     } catch (err) {
       this.fault = err instanceof Error ? err : new Error(String(err));
       throw this.fault;
@@ -59,8 +62,9 @@ export class ReplayTagger implements TimeTagSource {
     this.stopping = false;
     this.finished = false;
     this.loops = 0;
+    this.rates.restart();
     this.lastAt = Date.now();
-    this.run = this.play(listener).catch((err: unknown) => {
+    this.run = this.play(listener, first).catch((err: unknown) => {
       this.fault = err instanceof Error ? err : new Error(String(err));
       this.logger.error({ file: this.settings.file, err: this.fault.message }, "the replay stopped");
     });
@@ -79,20 +83,16 @@ export class ReplayTagger implements TimeTagSource {
       streaming: this.run !== undefined && !this.finished,
       finished: this.finished,
       loops: this.loops,
-      replayedS: Number((this.replayedPs / 1e12).toFixed(3)),
+      replayedS: Number(((this.rates.endPs ?? 0) / 1e12).toFixed(3)),
       speed: this.settings.speed,
     };
-    const spanPs = this.replayedPs - (this.windowStartPs ?? this.replayedPs);
-    for (const [channel, name] of Object.entries(this.settings.channelNames))
-      values[`${name}Cps`] =
-        spanPs > 0 ? Math.round((this.counts.get(Number(channel)) ?? 0) / (spanPs * 1e-12)) : 0;
-    values.windowS = Number((spanPs * 1e-12).toFixed(3));
-    this.counts.clear();
-    this.windowStartPs = this.replayedPs;
-    return values;
+    // No tagger time since the last read (the file ended): no counts over no time.
+    const none = Object.fromEntries(Object.values(this.settings.channelNames).map((n) => [`${n}Cps`, 0]));
+    return Object.assign(values, this.rates.take() ?? { ...none, windowS: 0 });
   }
 
-  private async play(listener: (chunk: TimeTagChunk) => void): Promise<void> {
+  /** Plays `first` (the file as `start` opened it), then, with `loop`, the file opened again each time. */
+  private async play(listener: (chunk: TimeTagChunk) => void, first: TimeTagFile): Promise<void> {
     const { speed, loop } = this.settings;
     const startedAt = performance.now();
     /** Tagger time due now, ps. */
@@ -100,7 +100,7 @@ export class ReplayTagger implements TimeTagSource {
     let offsetPs = 0;
     let everyPs = this.settings.loopEveryS === undefined ? undefined : this.settings.loopEveryS * 1e12;
     for (;;) {
-      const file = await openTimeTagFile(this.settings.file);
+      const file = this.loops === 0 ? first : await openTimeTagFile(this.settings.file);
       let lastPs = 0;
       for await (const chunk of file.chunks()) {
         const { channels, timesPs } = chunk;
@@ -148,9 +148,7 @@ export class ReplayTagger implements TimeTagSource {
     const shift = offsetPs - epochPs;
     const times = new Float64Array(timesPs.length);
     for (let k = 0; k < times.length; k++) times[k] = timesPs[k]! + shift;
-    for (const c of channels) this.counts.set(c, (this.counts.get(c) ?? 0) + 1);
-    this.windowStartPs ??= offsetPs + timesPs[0]!;
-    this.replayedPs = offsetPs + timesPs[timesPs.length - 1]!;
+    this.rates.add(channels, offsetPs + timesPs[timesPs.length - 1]!);
     this.lastAt = Date.now();
     listener({ channels, timesPs: times, epochPs });
   }

@@ -11,6 +11,7 @@
 import { DeviceTimeout, ProtocolError, showReply } from "../errors.js";
 import type { SerialLink, TelemetryValues, TimeTagChunk, TimeTagSource } from "../interfaces.js";
 import type { Logger } from "../logger.js";
+import { ChannelRates } from "./channel-rates.js";
 import { type DecoderCounters, TagFrameDecoder } from "./tagger-frames.js";
 
 export interface SerialTaggerSettings {
@@ -26,9 +27,7 @@ const MAX_STOP_WAIT_MS = 500;
 export class SerialTagger implements TimeTagSource {
   private decoder = new TagFrameDecoder();
   private unlisten: (() => void) | undefined;
-  private counts = new Map<number, number>();
-  private windowStartPs = 0;
-  private lastEndPs: number | undefined;
+  private readonly rates: ChannelRates;
   private lastByteAt = 0;
   private lastFrameAt: number | undefined;
   private reported: DecoderCounters = { ...this.decoder.counters };
@@ -38,7 +37,9 @@ export class SerialTagger implements TimeTagSource {
     private readonly link: SerialLink,
     private readonly settings: SerialTaggerSettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.rates = new ChannelRates(settings.channelNames);
+  }
 
   get streaming(): boolean {
     return this.unlisten !== undefined;
@@ -62,9 +63,7 @@ export class SerialTagger implements TimeTagSource {
     if (this.streaming) return;
     this.decoder = new TagFrameDecoder();
     this.reported = { ...this.decoder.counters };
-    this.counts.clear();
-    this.windowStartPs = 0; // record times count from the stream's start
-    this.lastEndPs = undefined;
+    this.rates.restart(); // record times count from the stream's start
     let firstFrame: () => void = () => {};
     const started = new Promise<void>((resolve) => {
       firstFrame = resolve;
@@ -74,8 +73,7 @@ export class SerialTagger implements TimeTagSource {
       for (const frame of this.decoder.push(bytes)) {
         firstFrame();
         this.lastFrameAt = Date.now();
-        for (const channel of frame.channels) this.counts.set(channel, (this.counts.get(channel) ?? 0) + 1);
-        this.lastEndPs = frame.epochPs + frame.endTimePs; // for rates: ps precision not needed
+        this.rates.add(frame.channels, frame.epochPs + frame.endTimePs); // for rates: ps precision not needed
         if (frame.channels.length > 0)
           listener({ channels: frame.channels, timesPs: frame.timesPs, epochPs: frame.epochPs });
       }
@@ -146,20 +144,13 @@ export class SerialTagger implements TimeTagSource {
       overflowFrames: c.overflowFrames,
     });
     if (!this.streaming) return values;
-    const start = this.windowStartPs;
-    const end = this.lastEndPs;
-    if (end === undefined || end <= start)
+    const rates = this.rates.take();
+    if (!rates)
       throw new DeviceTimeout("no time-tag frames since the last read", {
         device: this.name,
         command: "STREAM ON",
-        reply: showReply(`last frame end ${end ?? "none"} ps`),
+        reply: showReply(`last frame end ${this.rates.endPs ?? "none"} ps`),
       });
-    const seconds = (end - start) / 1e12;
-    for (const [channel, name] of Object.entries(this.settings.channelNames))
-      values[`${name}Cps`] = Math.round((this.counts.get(Number(channel)) ?? 0) / seconds);
-    values.windowS = Number(seconds.toFixed(6));
-    this.counts.clear();
-    this.windowStartPs = end;
-    return values;
+    return Object.assign(values, rates);
   }
 }

@@ -58,7 +58,7 @@ describe("ReplayTagger", () => {
   it("without loop it ends quiet but alive (not restarted); a file longer than loopEveryS is a fault it reports", async () => {
     const once = new ReplayTagger(
       "tagger",
-      { file: file(), speed: 1000, loop: false, channelNames: {} },
+      { file: file(), speed: 1000, loop: false, channelNames: { 0: "detectorA", 1: "detectorB" } },
       logger,
     );
     let tags = 0;
@@ -69,7 +69,16 @@ describe("ReplayTagger", () => {
     const before = once.lastDataAtMs!;
     await new Promise((r) => setTimeout(r, 150));
     expect(once.lastDataAtMs!).toBeGreaterThan(before); // still heartbeating after the end
-    expect((await once.readTelemetry()).finished).toBe(true);
+    // Two tags per channel over the 0.75 s of tagger time from the stream's start to its last tag.
+    expect(await once.readTelemetry()).toMatchObject({
+      finished: true,
+      replayedS: 0.75,
+      detectorACps: 3,
+      detectorBCps: 3,
+      windowS: 0.75,
+    });
+    // Nothing more: no counts over no time.
+    expect(await once.readTelemetry()).toMatchObject({ detectorACps: 0, detectorBCps: 0, windowS: 0 });
     await once.stop();
 
     const short = new ReplayTagger(
