@@ -5,13 +5,7 @@
  * be built is still listed, as permanently faulted with the reason, so telemetry shows it.
  */
 
-import {
-  type DeviceConfig,
-  type DeviceOfType,
-  type DeviceType,
-  deviceTypes,
-  type TaggerConfig,
-} from "../config/devices.js";
+import { type DeviceConfig, type DeviceOfType, type DeviceType, deviceTypes } from "../config/devices.js";
 import type { BenchConfig } from "../config/schema.js";
 import { Ads1115, Ads1115PowerMonitor } from "../hal/devices/ads1115.js";
 import { GpioInterlock } from "../hal/devices/gpio-interlock.js";
@@ -19,7 +13,6 @@ import { LakeShore336 } from "../hal/devices/lakeshore336.js";
 import { Mcp4728 } from "../hal/devices/mcp4728.js";
 import { ObisLaser } from "../hal/devices/obis-laser.js";
 import { PiezoStage } from "../hal/devices/piezo-mcp4728.js";
-import { SerialTagger } from "../hal/devices/serial-tagger.js";
 import { SnspdBias } from "../hal/devices/snspd-bias.js";
 import { SumitomoF70 } from "../hal/devices/sumitomo-f70.js";
 import { ThorlabsMdt } from "../hal/devices/thorlabs-mdt.js";
@@ -41,7 +34,7 @@ import type {
 } from "../hal/interfaces.js";
 import type { Logger } from "../hal/logger.js";
 import { ReopeningSerialLink } from "../hal/reopening-link.js";
-import { ReplayTagger } from "./sources/replay-tagger.js";
+import { taggerDrivers } from "./tagger-drivers.js";
 
 export interface SampledDevice {
   name: string;
@@ -80,7 +73,7 @@ export interface BuildOptions {
 }
 
 /** What the device builders share while one bench is built. */
-interface BuildContext {
+export interface BuildContext {
   config: DeviceSlice;
   options: BuildOptions;
   out: BenchDevices;
@@ -91,7 +84,7 @@ interface BuildContext {
   heldLasers(): Promise<Set<string>>;
 }
 
-type DriverFactory<T extends DeviceType> = (
+export type DriverFactory<T extends DeviceType> = (
   ctx: BuildContext,
   name: string,
   device: DeviceOfType<T>,
@@ -182,26 +175,7 @@ const drivers: { [T in DeviceType]: DriverFactory<T> } = {
     ctx.out.detectors.set(name, detector);
     return detector;
   },
-  "serial-tagger": async (ctx, name, device) =>
-    framedTagger(ctx, name, ctx.serial(name, device), device.channels, device.serial.timeoutMs),
-  "tcp-tagger": async (ctx, name, device) => {
-    const { host, port, timeoutMs } = device.tcp;
-    const logger = ctx.options.logger.child({ device: name });
-    const link = new ReopeningSerialLink(name, `tcp://${host}:${port}`, async () => {
-      const { openTcpLink } = await import("../hal/backends/tcp-link.js");
-      return openTcpLink(name, { host, port, timeoutMs, terminator: "\r\n" }, logger);
-    });
-    return framedTagger(ctx, name, link, device.channels, timeoutMs);
-  },
-  "replay-tagger": async (ctx, name, device) => {
-    const tagger = new ReplayTagger(
-      name,
-      { ...device, channelNames: channelNames(device.channels) },
-      ctx.options.logger.child({ device: name }),
-    );
-    ctx.out.timeTagSources.set(name, tagger);
-    return tagger;
-  },
+  ...taggerDrivers,
 };
 
 /** A stage's axes with the soft limits `safety.actuatorLimitsUm.<stage>` sets for them. */
@@ -214,32 +188,6 @@ function withSoftLimits<A extends object>(
   return Object.fromEntries(
     Object.entries(axes).map(([axis, a]) => [axis, { ...a, ...limits[axis as Axis] }]),
   );
-}
-
-/** A tagger speaking our framed stream on `link` (serial or TCP). */
-function framedTagger(
-  ctx: BuildContext,
-  name: string,
-  link: SerialLink,
-  channels: TaggerConfig["channels"],
-  timeoutMs: number,
-): SerialTagger {
-  const tagger = new SerialTagger(
-    name,
-    link,
-    { channelNames: channelNames(channels), firstFrameTimeoutMs: Math.max(1000, timeoutMs) },
-    ctx.options.logger.child({ device: name }),
-  );
-  ctx.out.timeTagSources.set(name, tagger);
-  return tagger;
-}
-
-/** Telemetry names of a tagger's channels: { 0: "sync", 1: "detectorA", … }. */
-function channelNames(channels: TaggerConfig["channels"]): Record<number, string> {
-  const names: Record<number, string> = {};
-  if (channels.sync !== undefined) names[channels.sync] = "sync";
-  for (const [detector, channel] of Object.entries(channels.detectors)) names[channel] = detector;
-  return names;
 }
 
 /** The device building needs the devices and the safety limits the drivers enforce. */

@@ -54,3 +54,6 @@ export type GpioOutputSettings = z.infer<typeof gpioOutputSchema>;
 export const topicSafeName = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, "must start with a letter and hold only letters, digits, _ or -");
+
+/** What every device entry has besides its own settings: the bench back end it may override. */
+export const deviceBase = { backend: backendSchema.optional() };

@@ -4,9 +4,15 @@
  */
 import { z } from "zod";
 import { ads1115FullScaleV } from "../hal/devices/ads1115.js";
-import { backendSchema, gpioLineNumber, gpioOutputSchema, i2cTargetSchema, serialSchema } from "./common.js";
-
-const deviceBase = { backend: backendSchema.optional() };
+import { deviceBase, gpioLineNumber, gpioOutputSchema, i2cTargetSchema, serialSchema } from "./common.js";
+import {
+  picoquantTaggerSchema,
+  qutagTaggerSchema,
+  replayTaggerSchema,
+  serialTaggerSchema,
+  swabianTaggerSchema,
+  tcpTaggerSchema,
+} from "./taggers.js";
 
 /** Lake Shore Model 336: RS-232 at 57600 baud, 7 data bits, odd parity, 1 stop bit (manual §6.3). */
 export const lakeShore336Schema = z.strictObject({
@@ -109,39 +115,6 @@ export const gpioInterlockSchema = z.strictObject({
   debounceMs: z.int().min(0).max(1000).default(10),
 });
 
-/** Tagger input channels by role: the laser sync (optional) and each detector by device name. */
-const taggerChannelsSchema = z.strictObject({
-  sync: z.int().min(0).max(255).optional(),
-  /** The tagger records one sync tag per this many laser pulses (80 MHz / 1000 = 80 kHz of sync tags). */
-  syncDivider: z.int().min(1).max(1_000_000).default(1),
-  detectors: z.record(z.string(), z.int().min(0).max(255)),
-});
-
-/** Serial/USB time-tagger streaming framed (channel, time) records; format in hal/devices/tagger-frames.ts. */
-export const serialTaggerSchema = z.strictObject({
-  ...deviceBase,
-  type: z.literal("serial-tagger"),
-  serial: serialSchema({ baudRate: 3_000_000, dataBits: 8, parity: "none", stopBits: 1, timeoutMs: 1000 }),
-  channels: taggerChannelsSchema,
-});
-
-/**
- * A time-tag file played as a live tagger: any file `analyze` reads (PTU T2/T3, PicoHarp .pt2/.pt3,
- * quTAG .qutag), at `speed` × real time. With `loop`, copies follow each other every
- * `loopEveryS` of tagger time (default: the file's length rounded up to a whole second), so with
- * `correlation.integrationS` equal to it each integration period holds one whole copy.
- */
-export const replayTaggerSchema = z.strictObject({
-  ...deviceBase,
-  type: z.literal("replay-tagger"),
-  /** The file, relative to the agent's working directory or absolute. */
-  file: z.string().min(1),
-  speed: z.number().positive().max(10_000).default(1),
-  loop: z.boolean().default(false),
-  loopEveryS: z.number().positive().optional(),
-  channels: taggerChannelsSchema,
-});
-
 /**
  * Thorlabs MDT693B (x, y, z outputs) or MDT694B (x only) open-loop piezo controller: 115200 8N1,
  * commands end in CR, replies end in the `*` prompt (hal/devices/thorlabs-mdt.ts).
@@ -168,19 +141,6 @@ export const thorlabsMdtSchema = z
     path: ["axes"],
   });
 
-/** Our framed tagger stream (as `serial-tagger` speaks it) from another computer, over TCP. */
-export const tcpTaggerSchema = z.strictObject({
-  ...deviceBase,
-  type: z.literal("tcp-tagger"),
-  tcp: z.strictObject({
-    host: z.string().min(1),
-    port: z.int().min(1).max(65_535),
-    /** Connecting and each command's reply. */
-    timeoutMs: z.int().positive().default(1000),
-  }),
-  channels: taggerChannelsSchema,
-});
-
 export const deviceSchema = z.discriminatedUnion("type", [
   lakeShore336Schema,
   obisLaserSchema,
@@ -192,6 +152,9 @@ export const deviceSchema = z.discriminatedUnion("type", [
   serialTaggerSchema,
   replayTaggerSchema,
   tcpTaggerSchema,
+  picoquantTaggerSchema,
+  qutagTaggerSchema,
+  swabianTaggerSchema,
   thorlabsMdtSchema,
 ]);
 
@@ -208,10 +171,28 @@ export type GpioInterlockConfig = DeviceOfType<"gpio-interlock">;
 export type SerialTaggerConfig = DeviceOfType<"serial-tagger">;
 export type ReplayTaggerConfig = DeviceOfType<"replay-tagger">;
 export type TcpTaggerConfig = DeviceOfType<"tcp-tagger">;
+export type PicoquantTaggerConfig = DeviceOfType<"picoquant-tagger">;
+export type QutagTaggerConfig = DeviceOfType<"qutag-tagger">;
+export type SwabianTaggerConfig = DeviceOfType<"swabian-tagger">;
 /** A device that streams time tags, and the channels it streams them on. */
-export type TaggerConfig = SerialTaggerConfig | ReplayTaggerConfig | TcpTaggerConfig;
-export const isTagger = (d: DeviceConfig): d is TaggerConfig =>
-  d.type === "serial-tagger" || d.type === "replay-tagger" || d.type === "tcp-tagger";
+export type TaggerConfig =
+  | SerialTaggerConfig
+  | ReplayTaggerConfig
+  | TcpTaggerConfig
+  | PicoquantTaggerConfig
+  | QutagTaggerConfig
+  | SwabianTaggerConfig;
+/** Every tagger type, once (a new one fails to compile until it is here). */
+const taggerTypes: Record<TaggerConfig["type"], true> = {
+  "serial-tagger": true,
+  "replay-tagger": true,
+  "tcp-tagger": true,
+  "picoquant-tagger": true,
+  "qutag-tagger": true,
+  "swabian-tagger": true,
+};
+const TAGGER_TYPES: ReadonlySet<DeviceType> = new Set(Object.keys(taggerTypes) as DeviceType[]);
+export const isTagger = (d: DeviceConfig): d is TaggerConfig => TAGGER_TYPES.has(d.type);
 export type AxisName = z.infer<typeof axisSchema>;
 
 /**
@@ -241,6 +222,9 @@ export const deviceTypes: {
   "serial-tagger": { schema: serialTaggerSchema, buildOrder: 7, serialTerminator: "\r\n" },
   "replay-tagger": { schema: replayTaggerSchema, buildOrder: 7 },
   "tcp-tagger": { schema: tcpTaggerSchema, buildOrder: 7, serialTerminator: "\r\n" },
+  "picoquant-tagger": { schema: picoquantTaggerSchema, buildOrder: 7 },
+  "qutag-tagger": { schema: qutagTaggerSchema, buildOrder: 7 },
+  "swabian-tagger": { schema: swabianTaggerSchema, buildOrder: 7 },
   // Replies end in the prompt, with no terminator after it.
   "thorlabs-mdt": { schema: thorlabsMdtSchema, buildOrder: 5, serialTerminator: "\r", replyTerminator: "" },
 };
@@ -274,6 +258,6 @@ export function resolveTagger(
   if (name === undefined) return { problem: `name the tagger (the bench has ${taggers.length})` };
   const tagger = devices[name];
   if (!tagger || !isTagger(tagger))
-    return { problem: `"${name}" is not a tagger (serial-tagger, tcp-tagger or replay-tagger)` };
+    return { problem: `"${name}" is not a tagger (${[...TAGGER_TYPES].join(", ")})` };
   return { name, tagger };
 }

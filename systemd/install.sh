@@ -18,8 +18,8 @@ id photon-bench >/dev/null 2>&1 ||
     --groups gpio,i2c,dialout photon-bench
 
 install -d /opt/photon-bench
-rm -rf /opt/photon-bench/dist /opt/photon-bench/config
-cp -r dist config package.json package-lock.json README.md /opt/photon-bench/
+rm -rf /opt/photon-bench/dist /opt/photon-bench/config /opt/photon-bench/sidecars
+cp -r dist config sidecars package.json package-lock.json README.md /opt/photon-bench/
 (cd /opt/photon-bench && npm ci --omit=dev --no-audit --no-fund)
 install -d -m 0750 -o root -g photon-bench /etc/photon-bench
 [ -e /etc/photon-bench/bench.yaml ] || install -m 0640 -o root -g photon-bench "$bench_file" /etc/photon-bench/bench.yaml

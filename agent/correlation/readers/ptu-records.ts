@@ -22,6 +22,8 @@ import { WASM_BASE64 } from "./generic-t2.wasm.js";
 import type { RecordType } from "./record-types.js";
 
 export const SYNC_CHANNEL = 64;
+/** Epochs move in whole multiples of this many time units (see takeEpochPs). */
+const EPOCH_UNITS = 2 ** 32;
 
 const genericT2Kernel = kernel<{
   memory: WasmMemory;
@@ -190,6 +192,19 @@ export class PtuDecoder {
       timesPs: timesPs.subarray(0, out),
       ...(dtimesPs ? { dtimesPs: dtimesPs.subarray(0, out) } : {}),
     };
+  }
+
+  /**
+   * For a live stream that runs for days (T2, a whole-picosecond time unit): moves the running
+   * time offset, in whole multiples of 2^32 units, out of the decoder and returns it in ps — a
+   * multiple of 2^32 ps, the chunk's `epochPs` — so the times it decodes next stay small and exact.
+   */
+  takeEpochPs(): number {
+    if (this.type.mode !== "T2" || !Number.isInteger(this.unitPs))
+      throw new RangeError(`${this.type.name}: only T2 streams with whole-ps units move their epoch`);
+    const units = Math.floor(this.overflowUnits / EPOCH_UNITS) * EPOCH_UNITS;
+    this.overflowUnits -= units;
+    return units * this.unitPs;
   }
 
   /**

@@ -227,6 +227,13 @@ export class ReorderBuffer {
     return worst > 0 ? { byPs: worst } : undefined;
   }
 
+  /** A live stream's origin moved `ps` later: every time held drops by `ps`. */
+  shift(ps: number): void {
+    for (let i = 0; i < this.times.length; i++) this.times[i]! -= ps;
+    this.maxSeenPs -= ps;
+    this.lastReleasedPs -= ps;
+  }
+
   /**
    * Releases the records no later record can precede (all of them at the end of the stream). The
    * buffer is bounded: beyond MAX_BUFFERED records (a file whose times stand still — all equal,
@@ -258,12 +265,53 @@ export class ReorderBuffer {
     return released;
   }
 
+  /**
+   * A natural merge sort: the buffer is a few ascending runs (each of the unit's channel buffers is
+   * in order), merged pairwise until one is left — O(n log runs), stable (equal times keep their
+   * order of arrival), with no comparator calls.
+   */
   private sort(): void {
-    const { times, channels } = this;
-    const order = Uint32Array.from({ length: times.length }, (_, i) => i).sort(
-      (a, b) => times[a]! - times[b]! || a - b,
-    );
-    this.times = Float64Array.from(order, (i) => times[i]!);
-    this.channels = Uint8Array.from(order, (i) => channels[i]!);
+    let t = this.times;
+    let c = this.channels;
+    const n = t.length;
+    let runs = [0];
+    for (let i = 1; i < n; i++) if (t[i]! < t[i - 1]!) runs.push(i);
+    runs.push(n);
+    let tOut = new Float64Array(n);
+    let cOut = new Uint8Array(n);
+    while (runs.length > 2) {
+      const next = [0];
+      for (let r = 0; r + 1 < runs.length; r += 2) {
+        const lo = runs[r]!;
+        const mid = runs[r + 1]!;
+        const hi = r + 2 < runs.length ? runs[r + 2]! : mid;
+        let i = lo;
+        let j = mid;
+        let k = lo;
+        while (i < mid && j < hi) {
+          if (t[j]! < t[i]!) {
+            tOut[k] = t[j]!;
+            cOut[k++] = c[j++]!;
+          } else {
+            tOut[k] = t[i]!;
+            cOut[k++] = c[i++]!;
+          }
+        }
+        for (; i < mid; i++, k++) {
+          tOut[k] = t[i]!;
+          cOut[k] = c[i]!;
+        }
+        for (; j < hi; j++, k++) {
+          tOut[k] = t[j]!;
+          cOut[k] = c[j]!;
+        }
+        next.push(hi);
+      }
+      [t, tOut] = [tOut, t];
+      [c, cOut] = [cOut, c];
+      runs = next;
+    }
+    this.times = t;
+    this.channels = c;
   }
 }

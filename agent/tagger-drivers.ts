@@ -1,0 +1,107 @@
+/**
+ * The time-taggers' driver factories (agent/devices.ts builds every other device): our framed
+ * stream over serial or TCP, a file replayed, and the vendors' instruments through their libraries.
+ */
+import type { TaggerConfig } from "../config/devices.js";
+import { SerialTagger } from "../hal/devices/serial-tagger.js";
+import type { SerialLink } from "../hal/interfaces.js";
+import type { NativeLibraryLoader } from "../hal/native.js";
+import { ReopeningSerialLink } from "../hal/reopening-link.js";
+import type { BuildContext, DriverFactory } from "./devices.js";
+import { PicoQuantTagger } from "./sources/picoquant-tagger.js";
+import { QutagTagger } from "./sources/qutag-tagger.js";
+import { ReplayTagger } from "./sources/replay-tagger.js";
+import { SwabianTagger } from "./sources/swabian-tagger.js";
+
+type TaggerType = TaggerConfig["type"];
+
+export const taggerDrivers: { [T in TaggerType]: DriverFactory<T> } = {
+  "serial-tagger": async (ctx, name, device) =>
+    framedTagger(ctx, name, ctx.serial(name, device), device.channels, device.serial.timeoutMs),
+  "tcp-tagger": async (ctx, name, device) => {
+    const { host, port, timeoutMs } = device.tcp;
+    const logger = ctx.options.logger.child({ device: name });
+    const link = new ReopeningSerialLink(name, `tcp://${host}:${port}`, async () => {
+      const { openTcpLink } = await import("../hal/backends/tcp-link.js");
+      return openTcpLink(name, { host, port, timeoutMs, terminator: "\r\n" }, logger);
+    });
+    return framedTagger(ctx, name, link, device.channels, timeoutMs);
+  },
+  "replay-tagger": async (ctx, name, device) => {
+    const tagger = new ReplayTagger(
+      name,
+      { ...device, channelNames: channelNames(device.channels) },
+      ctx.options.logger.child({ device: name }),
+    );
+    ctx.out.timeTagSources.set(name, tagger);
+    return tagger;
+  },
+  "picoquant-tagger": async (ctx, name, device) => {
+    const tagger = new PicoQuantTagger(
+      name,
+      {
+        ...device,
+        syncDivider: device.channels.syncDivider,
+        channelNames: channelNames(device.channels),
+      },
+      loadNative,
+      ctx.options.logger.child({ device: name }),
+    );
+    ctx.out.timeTagSources.set(name, tagger);
+    return tagger;
+  },
+  "qutag-tagger": async (ctx, name, device) => {
+    const tagger = new QutagTagger(
+      name,
+      { ...device, channelNames: channelNames(device.channels) },
+      loadNative,
+      ctx.options.logger.child({ device: name }),
+    );
+    ctx.out.timeTagSources.set(name, tagger);
+    return tagger;
+  },
+  "swabian-tagger": async (ctx, name, device) => {
+    const { sync, syncDivider } = device.channels;
+    const tagger = new SwabianTagger(
+      name,
+      {
+        ...device,
+        eventDividers: sync !== undefined && syncDivider > 1 ? { [sync]: syncDivider } : {},
+        channelNames: channelNames(device.channels),
+      },
+      ctx.options.logger.child({ device: name }),
+    );
+    ctx.out.timeTagSources.set(name, tagger);
+    return tagger;
+  },
+};
+
+/** A vendor's C library, through koffi: loaded only when the bench has such a tagger. */
+const loadNative: NativeLibraryLoader = async (path, what) =>
+  (await import("../hal/backends/native-library.js")).loadNativeLibrary(path, what);
+
+/** A tagger speaking our framed stream on `link` (serial or TCP). */
+function framedTagger(
+  ctx: BuildContext,
+  name: string,
+  link: SerialLink,
+  channels: TaggerConfig["channels"],
+  timeoutMs: number,
+): SerialTagger {
+  const tagger = new SerialTagger(
+    name,
+    link,
+    { channelNames: channelNames(channels), firstFrameTimeoutMs: Math.max(1000, timeoutMs) },
+    ctx.options.logger.child({ device: name }),
+  );
+  ctx.out.timeTagSources.set(name, tagger);
+  return tagger;
+}
+
+/** Telemetry names of a tagger's channels: { 0: "sync", 1: "detectorA", … }. */
+function channelNames(channels: TaggerConfig["channels"]): Record<number, string> {
+  const names: Record<number, string> = {};
+  if (channels.sync !== undefined) names[channels.sync] = "sync";
+  for (const [detector, channel] of Object.entries(channels.detectors)) names[channel] = detector;
+  return names;
+}
