@@ -5,6 +5,7 @@
  * be built is still listed, as permanently faulted with the reason, so telemetry shows it.
  */
 
+import type { SerialSettings } from "../config/common.js";
 import { type DeviceConfig, type DeviceOfType, type DeviceType, deviceTypes } from "../config/devices.js";
 import type { BenchConfig } from "../config/schema.js";
 import { Ads1115, Ads1115PowerMonitor } from "../hal/devices/ads1115.js";
@@ -15,6 +16,7 @@ import { ObisLaser } from "../hal/devices/obis-laser.js";
 import { PiezoStage } from "../hal/devices/piezo-mcp4728.js";
 import { SnspdBias } from "../hal/devices/snspd-bias.js";
 import { SumitomoF70 } from "../hal/devices/sumitomo-f70.js";
+import { ThorlabsKpz101 } from "../hal/devices/thorlabs-kpz101.js";
 import { ThorlabsMdt } from "../hal/devices/thorlabs-mdt.js";
 import type {
   Actuator,
@@ -78,6 +80,8 @@ export interface BuildContext {
   options: BuildOptions;
   out: BenchDevices;
   serial(name: string, device: Extract<DeviceConfig, { serial: unknown }>): SerialLink;
+  /** A serial port of `type`'s framing with these settings (a device with a port per axis). */
+  serialPort(name: string, type: DeviceType, settings: SerialSettings): SerialLink;
   adc(name: string, bus: number, address: number): Promise<Ads1115>;
   dac(name: string, bus: number, address: number): Promise<Mcp4728>;
   /** Lasers an interlock holds now, asked once when the first laser is built. */
@@ -142,6 +146,17 @@ const drivers: { [T in DeviceType]: DriverFactory<T> } = {
   "thorlabs-mdt": async (ctx, name, device) => {
     const axes = withSoftLimits(ctx, name, device.axes);
     const stage = new ThorlabsMdt(name, ctx.serial(name, device), axes);
+    ctx.out.actuators.set(name, stage);
+    return stage;
+  },
+  "thorlabs-kpz101": async (ctx, name, device) => {
+    const cubes = Object.fromEntries(
+      Object.entries(device.axes).map(([axis, a]) => [
+        axis,
+        { umPerV: a.umPerV, link: ctx.serialPort(name, device.type, a.serial) },
+      ]),
+    );
+    const stage = new ThorlabsKpz101(name, withSoftLimits(ctx, name, cubes), device.voltageLimitV);
     ctx.out.actuators.set(name, stage);
     return stage;
   },
@@ -231,10 +246,11 @@ export async function buildDevices(
     config,
     options,
     out,
-    serial: (name, device) => {
+    serial: (name, device) => ctx.serialPort(name, device.type, device.serial),
+    serialPort: (name, type, serial) => {
       const provider = options.providerFor(name);
-      const settings = { ...device.serial, terminator: deviceTypes[device.type].serialTerminator ?? "\r\n" };
-      return new ReopeningSerialLink(name, device.serial.path, () => provider.serial(name, settings));
+      const settings = { ...serial, terminator: deviceTypes[type].serialTerminator ?? "\r\n" };
+      return new ReopeningSerialLink(name, serial.path, () => provider.serial(name, settings));
     },
     adc: (name, b, a) => shared(name, b, a, (chip, i2c) => new Ads1115(chip, i2c, a)),
     dac: (name, b, a) => shared(name, b, a, (chip, i2c) => new Mcp4728(chip, i2c, a)),

@@ -28,7 +28,7 @@ const signalSchema = z.discriminatedUnion("kind", [
 export const alignmentSchema = z
   .strictObject({
     enabled: z.boolean().default(false),
-    /** A piezo-mcp4728 device. */
+    /** The stage device (piezo-mcp4728, thorlabs-mdt, thorlabs-kpz101). */
     stage: z.string().default("stage"),
     signal: signalSchema.prefault({ kind: "power", device: "powerMonitor", channel: "coupledPowerMw" }),
     /** Axes the peak fit optimises; z adds focus. Tracking dithers x and y. */

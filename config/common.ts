@@ -24,6 +24,7 @@ export function serialSchema(defaults: {
   parity: (typeof parityValues)[number];
   stopBits: 1 | 2;
   timeoutMs: number;
+  rtscts?: boolean;
 }) {
   return z.strictObject({
     path: z.string().min(1),
@@ -33,6 +34,8 @@ export function serialSchema(defaults: {
     stopBits: z.union([z.literal(1), z.literal(2)]).default(defaults.stopBits),
     /** How long one request may wait for its reply before it is a DeviceTimeout. */
     timeoutMs: z.int().min(10).max(60_000).default(defaults.timeoutMs),
+    /** Hardware flow control (RTS/CTS), as Thorlabs' APT units ask for. */
+    rtscts: z.boolean().default(defaults.rtscts ?? false),
   });
 }
 export type SerialSettings = z.infer<ReturnType<typeof serialSchema>>;

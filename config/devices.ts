@@ -141,6 +141,34 @@ export const thorlabsMdtSchema = z
     path: ["axes"],
   });
 
+/**
+ * Thorlabs KPZ101 K-Cube piezo drivers, one per axis (each cube drives one piezo): the APT binary
+ * protocol over each cube's USB serial port, 115200 8N1 with RTS/CTS (hal/devices/thorlabs-kpz101.ts).
+ */
+export const thorlabsKpz101Schema = z.strictObject({
+  ...deviceBase,
+  type: z.literal("thorlabs-kpz101"),
+  /** The output limit the cubes are set to: no more than the piezos are rated for. */
+  voltageLimitV: z.union([z.literal(75), z.literal(100), z.literal(150)]).default(75),
+  axes: z
+    .partialRecord(
+      axisSchema,
+      z.strictObject({
+        serial: serialSchema({
+          baudRate: 115200,
+          dataBits: 8,
+          parity: "none",
+          stopBits: 1,
+          timeoutMs: 500,
+          rtscts: true,
+        }),
+        /** The stage's travel per volt of output, µm/V (e.g. 20 µm at 75 V → 0.267). */
+        umPerV: z.number().positive().max(100),
+      }),
+    )
+    .refine((axes) => Object.keys(axes).length > 0, { message: "needs at least one axis" }),
+});
+
 export const deviceSchema = z.discriminatedUnion("type", [
   lakeShore336Schema,
   obisLaserSchema,
@@ -156,6 +184,7 @@ export const deviceSchema = z.discriminatedUnion("type", [
   qutagTaggerSchema,
   swabianTaggerSchema,
   thorlabsMdtSchema,
+  thorlabsKpz101Schema,
 ]);
 
 export type DeviceConfig = z.infer<typeof deviceSchema>;
@@ -227,9 +256,22 @@ export const deviceTypes: {
   "swabian-tagger": { schema: swabianTaggerSchema, buildOrder: 7 },
   // Replies end in the prompt, with no terminator after it.
   "thorlabs-mdt": { schema: thorlabsMdtSchema, buildOrder: 5, serialTerminator: "\r", replyTerminator: "" },
+  // Binary messages: no terminator either way.
+  "thorlabs-kpz101": {
+    schema: thorlabsKpz101Schema,
+    buildOrder: 5,
+    serialTerminator: "",
+    replyTerminator: "",
+  },
 };
 
 export const deviceTypeNames = Object.keys(deviceTypes) as DeviceType[];
+
+/** Devices that move the fibre-coupling stage (the Actuator role), each axis with its travel. */
+export const stageTypes = ["piezo-mcp4728", "thorlabs-mdt", "thorlabs-kpz101"] as const;
+export type StageConfig = DeviceOfType<(typeof stageTypes)[number]>;
+export const isStage = (d: DeviceConfig | undefined): d is StageConfig =>
+  d !== undefined && (stageTypes as readonly string[]).includes(d.type);
 
 /** The MDT's front-panel voltage limit switch goes up to 150 V. */
 const MDT_HIGHEST_LIMIT_V = 150;
@@ -244,6 +286,10 @@ export function stageTravelUm(device: DeviceConfig | undefined, axis: AxisName):
   if (device?.type === "thorlabs-mdt") {
     const a = device.axes[axis];
     return a && MDT_HIGHEST_LIMIT_V * a.umPerV;
+  }
+  if (device?.type === "thorlabs-kpz101") {
+    const a = device.axes[axis];
+    return a && device.voltageLimitV * a.umPerV;
   }
   return undefined;
 }

@@ -9,7 +9,15 @@ import { alignmentSchema } from "./alignment.js";
 import { backendSchema, topicSafeName } from "./common.js";
 import { controlSchema } from "./control.js";
 import { correlationSchema, recordingSchema } from "./correlation.js";
-import { type AxisName, axisNames, type DeviceConfig, deviceSchema, stageTravelUm } from "./devices.js";
+import {
+  type AxisName,
+  axisNames,
+  type DeviceConfig,
+  deviceSchema,
+  isStage,
+  stageTravelUm,
+  stageTypes,
+} from "./devices.js";
 import { simSchema } from "./sim.js";
 import { resolveSlices } from "./slices.js";
 
@@ -235,8 +243,8 @@ export const benchConfigSchema = z
         );
     }
     for (const [name, axes] of Object.entries(config.safety.actuatorLimitsUm)) {
-      const stage = expect(["safety", "actuatorLimitsUm", name], name, ["piezo-mcp4728", "thorlabs-mdt"]);
-      if (stage?.type !== "piezo-mcp4728" && stage?.type !== "thorlabs-mdt") continue;
+      const stage = expect(["safety", "actuatorLimitsUm", name], name, [...stageTypes]);
+      if (!isStage(stage)) continue;
       for (const [axis, limits] of Object.entries(axes)) {
         const travelUm = stageTravelUm(stage, axis as AxisName);
         if (travelUm === undefined)

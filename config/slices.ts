@@ -8,7 +8,7 @@
 import type { z } from "zod";
 import type { AlignmentConfig } from "./alignment.js";
 import type { CorrelationConfig, RecordingConfig } from "./correlation.js";
-import { type AxisName, type DeviceConfig, resolveTagger } from "./devices.js";
+import { type AxisName, type DeviceConfig, isStage, resolveTagger, stageTypes } from "./devices.js";
 
 /** A tagger's channels by role. */
 export interface TaggerSlice {
@@ -98,7 +98,7 @@ export function resolveSlices(config: ResolvableBench, ctx: z.RefinementCtx): Be
   if (alignment.enabled) {
     const at = (path: string[], message: string) => problem(["alignment", ...path], message);
     const stage = devices[alignment.stage];
-    if (stage?.type !== "piezo-mcp4728") at(["stage"], `"${alignment.stage}" is not a piezo-mcp4728 device`);
+    if (!isStage(stage)) at(["stage"], `"${alignment.stage}" is not a stage (${stageTypes.join(", ")})`);
     else
       for (const axis of new Set([...alignment.peakAxes, "x", "y"] as const))
         if (!stage.axes[axis]) at(["peakAxes"], `the stage "${alignment.stage}" has no ${axis} axis`);

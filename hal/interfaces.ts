@@ -123,6 +123,8 @@ export interface SerialOpenOptions {
   timeoutMs: number;
   /** Appended to each `query`/`send` line: "\r\n" (SCPI instruments) or "\r" (F-70). */
   terminator: string;
+  /** Hardware flow control (RTS/CTS); off unless set. */
+  rtscts?: boolean;
 }
 
 /** Opens buses. The hardware back end and the simulated bench each provide one. */

@@ -4,6 +4,7 @@
  * nothing here knows about buses. Time only moves when `advanceTo` is called — by the real-time
  * clock in `make run`, or step by step in tests — so the same seed gives the same run.
  */
+import { isStage, stageTravelUm } from "../config/devices.js";
 import type { BenchConfig } from "../config/schema.js";
 import type { SimFaultEvent } from "../config/sim.js";
 import { CompressorModel, CryostatModel } from "./cryo.js";
@@ -94,10 +95,11 @@ export class SimBench {
           floodCps: 0,
         });
       }
-      if (device.type === "piezo-mcp4728")
+      // Any stage's axes (a DAC's, an MDT's or KPZ101 cubes') move the same optics.
+      if (isStage(device))
         for (const axis of AXES) {
-          const settings = device.axes[axis];
-          if (settings)
+          const travelUm = stageTravelUm(device, axis);
+          if (travelUm !== undefined)
             this.stage[axis] =
               sim.stageMechanics === "stepper"
                 ? new StepperAxisModel(
@@ -107,7 +109,7 @@ export class SimBench {
                   )
                 : new PiezoAxisModel(
                     sim.initial.stagePositionUm[axis],
-                    settings.travelUm,
+                    travelUm,
                     sim.piezo.hysteresisFraction,
                     sim.piezo.creepPerDecade,
                   );

@@ -19,6 +19,7 @@ import { LakeShore336Twin } from "./twins/lakeshore336.js";
 import { ObisLaserTwin } from "./twins/obis-laser.js";
 import { SumitomoF70Twin } from "./twins/sumitomo-f70.js";
 import { TaggerTwin } from "./twins/tagger.js";
+import { ThorlabsKpz101Twin } from "./twins/thorlabs-kpz101.js";
 import { ThorlabsMdtTwin } from "./twins/thorlabs-mdt.js";
 import { buildI2cChips } from "./wiring.js";
 
@@ -35,20 +36,59 @@ export interface SimulatedBench {
   /** The levels of the bench's GPIO lines, shared with the interlock guard's thread. */
   lines: LineTable;
   /** A fresh twin for a serial device, e.g. to serve it on a pty. */
-  serialTwin(device: string): { instrument: LineInstrument; replyTerminator: string };
+  serialTwin(device: string, path?: string): { instrument: LineInstrument; replyTerminator: string };
 }
 
-type SerialDeviceType = "lakeshore336" | "obis-laser" | "sumitomo-f70" | "serial-tagger" | "thorlabs-mdt";
-type SerialTwinFactory = (bench: SimBench, rng: Rng, settings: DeviceConfig) => LineInstrument;
+type SerialDeviceType =
+  | "lakeshore336"
+  | "obis-laser"
+  | "sumitomo-f70"
+  | "serial-tagger"
+  | "thorlabs-mdt"
+  | "thorlabs-kpz101";
+type SerialTwinFactory = (bench: SimBench, rng: Rng, settings: DeviceConfig, path: string) => LineInstrument;
 
 /** The sim twin of each serial device type (its reply terminator is the type's, in config/devices.ts). */
 const serialTwins: {
-  [T in SerialDeviceType]: (bench: SimBench, rng: Rng, settings: DeviceOfType<T>) => LineInstrument;
+  [T in SerialDeviceType]: (
+    bench: SimBench,
+    rng: Rng,
+    settings: DeviceOfType<T>,
+    path: string,
+  ) => LineInstrument;
 } = {
   lakeshore336: (bench, rng) => new LakeShore336Twin(bench, rng),
   "obis-laser": (bench, rng) => new ObisLaserTwin(bench, rng),
   "sumitomo-f70": (bench) => new SumitomoF70Twin(bench),
-  "thorlabs-mdt": (_bench, _rng, settings) => new ThorlabsMdtTwin(settings.model),
+  // The outputs move the sim's stage (volts × µm per volt on the axis each one drives), and start
+  // where the stage is.
+  "thorlabs-mdt": (bench, _rng, settings) => {
+    const twin = new ThorlabsMdtTwin(settings.model, 100, (channel, volts) => {
+      for (const [axis, a] of Object.entries(settings.axes))
+        if (a?.channel === channel) bench.stage[axis]?.command(volts * a.umPerV, bench.timeS);
+    });
+    for (const [axis, a] of Object.entries(settings.axes))
+      if (a && bench.stage[axis])
+        twin.voltages[a.channel] = Math.min(100, bench.stage[axis].commandedUm / a.umPerV);
+    return twin;
+  },
+  "thorlabs-kpz101": (bench, _rng, settings, path) => {
+    const [axis, a] = Object.entries(settings.axes).find(([, a]) => a?.serial.path === path) ?? [];
+    const model = axis ? bench.stage[axis] : undefined;
+    const twin = new ThorlabsKpz101Twin(
+      29_250_000 + Object.keys(settings.axes).indexOf(axis ?? ""),
+      (volts) => {
+        if (a) model?.command(volts * a.umPerV, bench.timeS);
+      },
+    );
+    twin.limitCode = { 75: 1, 100: 2, 150: 3 }[settings.voltageLimitV];
+    if (a && model)
+      twin.outputCounts = Math.min(
+        32767,
+        Math.round((model.commandedUm / a.umPerV / settings.voltageLimitV) * 32767),
+      );
+    return twin;
+  },
   "serial-tagger": (bench, _rng, settings) =>
     new TaggerTwin(bench, settings.channels.sync, settings.channels.syncDivider),
 };
@@ -62,7 +102,7 @@ export function createSimulatedBench(config: SimBenchConfig, logger: Logger, spe
   const lines = new LineTable();
   const log = logger.child({ module: "sim" });
 
-  const serialTwin = (device: string): { instrument: LineInstrument; replyTerminator: string } => {
+  const serialTwin = (device: string, path = ""): { instrument: LineInstrument; replyTerminator: string } => {
     const settings = config.devices[device];
     const make =
       settings && (serialTwins[settings.type as SerialDeviceType] as SerialTwinFactory | undefined);
@@ -71,7 +111,7 @@ export function createSimulatedBench(config: SimBenchConfig, logger: Logger, spe
         device,
       });
     return {
-      instrument: make(bench, bench.rng.fork(`serial:${device}`), settings),
+      instrument: make(bench, bench.rng.fork(`serial:${device}`), settings, path),
       replyTerminator:
         deviceTypes[settings.type].replyTerminator ?? deviceTypes[settings.type].serialTerminator ?? "\r\n",
     };
@@ -124,7 +164,7 @@ export function createSimulatedBench(config: SimBenchConfig, logger: Logger, spe
     async serial(device, options): Promise<SerialLink> {
       if (bench.unplugged.has(device))
         throw new DeviceGone(`cannot open ${options.path}: no such device`, { device });
-      const { instrument, replyTerminator } = serialTwin(device);
+      const { instrument, replyTerminator } = serialTwin(device, options.path);
       const transport = new SimSerialTransport(
         device,
         instrument,

@@ -9,9 +9,14 @@ import type { ByteTransport } from "../hal/serial-link.js";
 import type { SimBench } from "./bench.js";
 import type { Rng } from "./random.js";
 
-/** An instrument's line protocol: a reply (without terminator) or nothing. */
+/**
+ * An instrument's protocol: a reply (without terminator) or nothing to each command. Commands are
+ * lines, unless the instrument frames its own (binary protocols: `frame` says how long the message
+ * at the start of the bytes received is, which are latin1 text here, one character per byte).
+ */
 export interface LineInstrument {
   handle(line: string): string | undefined;
+  frame?(inbox: string): number | undefined;
   /** Streaming instruments get a way to send bytes unasked (time-tag frames). */
   attach?(send: (bytes: Uint8Array) => void): void;
   detach?(): void;
@@ -21,7 +26,25 @@ export interface LineInstrument {
 export const SIM_REPLY_LATENCY_MS = 3;
 
 const decoder = new TextDecoder("latin1");
-const encoder = new TextEncoder();
+
+/** The next command in `inbox` (a line, trimmed, empty lines skipped; or the instrument's frame) and the rest. */
+export function takeCommand(
+  instrument: LineInstrument,
+  inbox: string,
+): { command: string; rest: string } | undefined {
+  if (instrument.frame) {
+    const length = instrument.frame(inbox);
+    return length === undefined ? undefined : { command: inbox.slice(0, length), rest: inbox.slice(length) };
+  }
+  let rest = inbox;
+  for (;;) {
+    const end = rest.search(/[\r\n]/);
+    if (end < 0) return undefined;
+    const command = rest.slice(0, end).trim();
+    rest = rest.slice(end + 1);
+    if (command !== "") return { command, rest };
+  }
+}
 
 export class SimSerialTransport implements ByteTransport {
   private receiver: (bytes: Uint8Array) => void = () => {};
@@ -55,17 +78,17 @@ export class SimSerialTransport implements ByteTransport {
   async write(bytes: Uint8Array): Promise<void> {
     if (this.closed) throw new DeviceGone("port closed", { device: this.device });
     this.inbox += decoder.decode(bytes);
-    for (;;) {
-      const end = this.inbox.search(/[\r\n]/);
-      if (end < 0) break;
-      const line = this.inbox.slice(0, end);
-      this.inbox = this.inbox.slice(end + 1);
-      if (line.trim() === "") continue;
-      const reply = this.instrument.handle(line.trim());
+    for (
+      let next = takeCommand(this.instrument, this.inbox);
+      next;
+      next = takeCommand(this.instrument, this.inbox)
+    ) {
+      this.inbox = next.rest;
+      const reply = this.instrument.handle(next.command);
       if (reply === undefined) continue;
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        this.deliver(encoder.encode(this.maybeGarble(reply) + this.replyTerminator));
+        this.deliver(Buffer.from(this.maybeGarble(reply) + this.replyTerminator, "latin1"));
       }, SIM_REPLY_LATENCY_MS);
       this.timers.add(timer);
     }

@@ -5,7 +5,7 @@
  * a pty to it (./pty.ts).
  */
 import { createServer, type Server, type Socket } from "node:net";
-import type { LineInstrument } from "./serial-twin.js";
+import { type LineInstrument, takeCommand } from "./serial-twin.js";
 
 export interface ServedTcp {
   port: number;
@@ -33,14 +33,10 @@ export async function serveTcp(
     let inbox = "";
     socket.on("data", (chunk: Buffer) => {
       inbox += chunk.toString("latin1");
-      for (;;) {
-        const end = inbox.search(/[\r\n]/);
-        if (end < 0) break;
-        const line = inbox.slice(0, end).trim();
-        inbox = inbox.slice(end + 1);
-        if (line === "") continue;
-        received.push(line);
-        const reply = instrument.handle(line);
+      for (let next = takeCommand(instrument, inbox); next; next = takeCommand(instrument, inbox)) {
+        inbox = next.rest;
+        received.push(next.command);
+        const reply = instrument.handle(next.command);
         if (reply !== undefined)
           socket.write((options.mangle ?? ((r) => r))(reply) + options.replyTerminator, "latin1");
       }

@@ -35,6 +35,7 @@ export async function openSerialPort(
     dataBits: options.dataBits,
     parity: options.parity,
     stopBits: options.stopBits,
+    rtscts: options.rtscts ?? false,
     autoOpen: false,
   });
   await new Promise<void>((resolve, reject) =>
