@@ -9,11 +9,13 @@ import type { SerialSettings } from "../config/common.js";
 import { type DeviceConfig, type DeviceOfType, type DeviceType, deviceTypes } from "../config/devices.js";
 import type { BenchConfig } from "../config/schema.js";
 import { Ads1115, Ads1115PowerMonitor } from "../hal/devices/ads1115.js";
+import { FabryPerot } from "../hal/devices/fabry-perot.js";
 import { GpioInterlock } from "../hal/devices/gpio-interlock.js";
 import { LakeShore336 } from "../hal/devices/lakeshore336.js";
 import { Mcp4728 } from "../hal/devices/mcp4728.js";
 import { ObisLaser } from "../hal/devices/obis-laser.js";
 import { PiezoStage } from "../hal/devices/piezo-mcp4728.js";
+import { ScpiWavemeter } from "../hal/devices/scpi-wavemeter.js";
 import { SnspdBias } from "../hal/devices/snspd-bias.js";
 import { SumitomoF70 } from "../hal/devices/sumitomo-f70.js";
 import { ThorlabsKpz101 } from "../hal/devices/thorlabs-kpz101.js";
@@ -55,6 +57,7 @@ export interface BenchDevices {
   detectors: Map<string, Detector>;
   interlockInputs: Map<string, InterlockInput>;
   timeTagSources: Map<string, TimeTagSource>;
+  fabryPerots: Map<string, FabryPerot>;
 }
 
 class UnavailableDevice implements TelemetrySource {
@@ -82,6 +85,12 @@ export interface BuildContext {
   serial(name: string, device: Extract<DeviceConfig, { serial: unknown }>): SerialLink;
   /** A serial port of `type`'s framing with these settings (a device with a port per axis). */
   serialPort(name: string, type: DeviceType, settings: SerialSettings): SerialLink;
+  /** An instrument's text protocol over TCP (reconnected like an unplugged port). */
+  tcpLink(
+    name: string,
+    tcp: { host: string; port: number; timeoutMs: number },
+    terminator: string,
+  ): SerialLink;
   adc(name: string, bus: number, address: number): Promise<Ads1115>;
   dac(name: string, bus: number, address: number): Promise<Mcp4728>;
   /** Lasers an interlock holds now, asked once when the first laser is built. */
@@ -160,6 +169,27 @@ const drivers: { [T in DeviceType]: DriverFactory<T> } = {
     ctx.out.actuators.set(name, stage);
     return stage;
   },
+  "fabry-perot": async (ctx, name, device) => {
+    const cavity = new FabryPerot(
+      name,
+      await ctx.dac(name, device.dac.bus, device.dac.address),
+      await ctx.adc(name, device.adc.bus, device.adc.address),
+      {
+        dacChannel: device.dac.channel,
+        adcInput: device.adc.input,
+        adcFullScaleV: device.adc.fullScaleV,
+        ...device,
+      },
+    );
+    ctx.out.fabryPerots.set(name, cavity);
+    return cavity;
+  },
+  "scpi-wavemeter": async (ctx, name, device) =>
+    new ScpiWavemeter(
+      name,
+      device.serial ? ctx.serialPort(name, device.type, device.serial) : ctx.tcpLink(name, device.tcp!, "\n"),
+      device.referenceNm,
+    ),
   "snspd-bias": async (ctx, name, device) => {
     const tc = ctx.out.temperatureControllers.get(device.temperature.device);
     const thermometer = ctx.config.devices[device.temperature.device];
@@ -219,6 +249,7 @@ export function emptyBenchDevices(): BenchDevices {
     detectors: new Map(),
     interlockInputs: new Map(),
     timeTagSources: new Map(),
+    fabryPerots: new Map(),
   };
 }
 
@@ -252,6 +283,15 @@ export async function buildDevices(
       const settings = { ...serial, terminator: deviceTypes[type].serialTerminator ?? "\r\n" };
       return new ReopeningSerialLink(name, serial.path, () => provider.serial(name, settings));
     },
+    tcpLink: (name, { host, port, timeoutMs }, terminator) =>
+      new ReopeningSerialLink(name, `tcp://${host}:${port}`, async () => {
+        const { openTcpLink } = await import("../hal/backends/tcp-link.js");
+        return openTcpLink(
+          name,
+          { host, port, timeoutMs, terminator },
+          options.logger.child({ device: name }),
+        );
+      }),
     adc: (name, b, a) => shared(name, b, a, (chip, i2c) => new Ads1115(chip, i2c, a)),
     dac: (name, b, a) => shared(name, b, a, (chip, i2c) => new Mcp4728(chip, i2c, a)),
     heldLasers: () => (held ??= options.lasersToHold(out.interlockInputs)),

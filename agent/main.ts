@@ -35,6 +35,7 @@ import { LatchStore } from "./services/latch-store.js";
 import { LatestReadings } from "./services/latest-readings.js";
 import { OverBrightGuard } from "./services/over-bright.js";
 import { RecordingService } from "./services/recording.js";
+import { SpectralService } from "./services/spectral.js";
 import { TelemetrySampler } from "./services/telemetry.js";
 import { TimeTagStreams } from "./services/time-tags.js";
 import { AGENT_VERSION } from "./version.js";
@@ -207,6 +208,15 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
       lastGood: new LastGoodPosition(join(stateDir, "alignment.json"), log("alignment")),
       logger: log("alignment"),
     });
+  const cavity = config.spectral.fabryPerot;
+  const spectral =
+    cavity !== undefined &&
+    new SpectralService({
+      cavities: devices.fabryPerots,
+      settings: { ...config.spectral, fabryPerot: cavity },
+      bus,
+      logger: log("spectral"),
+    });
 
   const store = new ConfigStore({
     stateDir,
@@ -249,6 +259,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     overBright,
     streams,
     ...(alignment ? [alignment] : []),
+    ...(spectral ? [spectral] : []),
     control,
     mqtt.announcer,
   ];

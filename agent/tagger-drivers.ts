@@ -6,7 +6,6 @@ import type { TaggerConfig } from "../config/devices.js";
 import { SerialTagger } from "../hal/devices/serial-tagger.js";
 import type { SerialLink } from "../hal/interfaces.js";
 import type { NativeLibraryLoader } from "../hal/native.js";
-import { ReopeningSerialLink } from "../hal/reopening-link.js";
 import type { BuildContext, DriverFactory } from "./devices.js";
 import { PicoQuantTagger } from "./sources/picoquant-tagger.js";
 import { QutagTagger } from "./sources/qutag-tagger.js";
@@ -19,13 +18,8 @@ export const taggerDrivers: { [T in TaggerType]: DriverFactory<T> } = {
   "serial-tagger": async (ctx, name, device) =>
     framedTagger(ctx, name, ctx.serial(name, device), device.channels, device.serial.timeoutMs),
   "tcp-tagger": async (ctx, name, device) => {
-    const { host, port, timeoutMs } = device.tcp;
-    const logger = ctx.options.logger.child({ device: name });
-    const link = new ReopeningSerialLink(name, `tcp://${host}:${port}`, async () => {
-      const { openTcpLink } = await import("../hal/backends/tcp-link.js");
-      return openTcpLink(name, { host, port, timeoutMs, terminator: "\r\n" }, logger);
-    });
-    return framedTagger(ctx, name, link, device.channels, timeoutMs);
+    const link = ctx.tcpLink(name, device.tcp, "\r\n");
+    return framedTagger(ctx, name, link, device.channels, device.tcp.timeoutMs);
   },
   "replay-tagger": async (ctx, name, device) => {
     const tagger = new ReplayTagger(

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { ads1115FullScaleV } from "../hal/devices/ads1115.js";
 import { deviceBase, gpioLineNumber, gpioOutputSchema, i2cTargetSchema, serialSchema } from "./common.js";
+import { fabryPerotSchema, scpiWavemeterSchema } from "./spectral.js";
 import {
   picoquantTaggerSchema,
   qutagTaggerSchema,
@@ -185,6 +186,8 @@ export const deviceSchema = z.discriminatedUnion("type", [
   swabianTaggerSchema,
   thorlabsMdtSchema,
   thorlabsKpz101Schema,
+  fabryPerotSchema,
+  scpiWavemeterSchema,
 ]);
 
 export type DeviceConfig = z.infer<typeof deviceSchema>;
@@ -263,6 +266,8 @@ export const deviceTypes: {
     serialTerminator: "",
     replyTerminator: "",
   },
+  "fabry-perot": { schema: fabryPerotSchema, buildOrder: 8 },
+  "scpi-wavemeter": { schema: scpiWavemeterSchema, buildOrder: 8, serialTerminator: "\n" },
 };
 
 export const deviceTypeNames = Object.keys(deviceTypes) as DeviceType[];

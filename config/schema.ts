@@ -20,6 +20,7 @@ import {
 } from "./devices.js";
 import { simSchema } from "./sim.js";
 import { resolveSlices } from "./slices.js";
+import { spectralSchema } from "./spectral.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -193,6 +194,7 @@ export const benchConfigSchema = z
     correlation: correlationSchema,
     recording: recordingSchema,
     alignment: alignmentSchema,
+    spectral: spectralSchema,
     control: controlSchema,
     sim: simSchema,
   })
@@ -242,6 +244,8 @@ export const benchConfigSchema = z
           device.temperature.input,
         );
     }
+    if (config.spectral.fabryPerot !== undefined)
+      expect(["spectral", "fabryPerot"], config.spectral.fabryPerot, ["fabry-perot"]);
     for (const [name, axes] of Object.entries(config.safety.actuatorLimitsUm)) {
       const stage = expect(["safety", "actuatorLimitsUm", name], name, [...stageTypes]);
       if (!isStage(stage)) continue;

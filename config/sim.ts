@@ -17,6 +17,7 @@ export const simFaultNames = [
   "device-unplugged",
   "door-open",
   "detector-over-bright",
+  "line-broadening",
 ] as const;
 export const simFaultSchema = z.enum(simFaultNames);
 export type SimFaultName = z.infer<typeof simFaultSchema>;
@@ -33,6 +34,8 @@ export const simFaultEventSchema = z.strictObject({
   knockUm: z.number().optional(),
   /** detector-over-bright: counts of the light flooding the detector at full efficiency, cps (default 20 M). */
   floodCps: z.number().positive().optional(),
+  /** line-broadening: the emitter's linewidth meanwhile, MHz (default 3000). */
+  linewidthMHz: z.number().positive().optional(),
 });
 export type SimFaultEvent = z.infer<typeof simFaultEventSchema>;
 
@@ -174,6 +177,21 @@ export const simSchema = z
     adcSignals: z
       .record(z.string(), z.record(z.string(), z.enum(["coupled-power", "laser-power"])))
       .default({}),
+    /** The emitter's spectral line, as a scanning Fabry–Pérot and a wavemeter see it. */
+    spectral: z
+      .strictObject({
+        /** Centre wavelength, nm (InAs quantum dots 900–950 nm). */
+        wavelengthNm: num(930, 100, 5000),
+        /** FWHM, MHz: 265 MHz lifetime-limited at 0.6 ns, ~0.5–1 GHz with dephasing under non-resonant pumping. */
+        linewidthMHz: num(800, 0, 1e6),
+        /** Spectral diffusion: r.m.s. wander of the centre, GHz, and its correlation time, s. */
+        wanderGHz: num(0.3, 0, 1000),
+        wanderTimeS: num(30, 0.01),
+        /** The Fabry–Pérot's photodiode on resonance, V, and its noise r.m.s., V. */
+        peakSignalV: num(1, 0, 6),
+        noiseV: num(0.005, 0, 1),
+      })
+      .prefault({}),
     tagger: z
       .strictObject({
         /** Simulated seconds per frame; a frame also goes out empty as a heartbeat. */

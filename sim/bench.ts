@@ -19,6 +19,7 @@ import {
 } from "./optics.js";
 import { type SourceState, type TagBatch, TagGenerator } from "./photons.js";
 import { Rng } from "./random.js";
+import { SpectralLine } from "./spectral-line.js";
 
 /** Longest physics step, s: the fastest dynamics (pressures, heater) have time constants ≥ 30 s. */
 const MAX_STEP_S = 0.05;
@@ -56,6 +57,8 @@ export class SimBench {
   readonly cryostat: CryostatModel;
   readonly compressor: CompressorModel;
   readonly stage: Record<string, AxisModel> = {};
+  /** The emitter's spectral line (Fabry–Pérot and wavemeter). */
+  readonly spectralLine: SpectralLine;
   readonly drift: FibreDrift;
   doorOpen = false;
   /** Devices whose bus is unplugged, and devices whose next replies are garbled. */
@@ -72,6 +75,7 @@ export class SimBench {
     const sim = config.sim;
     this.rng = new Rng(sim.seed);
     this.noise = this.rng.fork("noise");
+    this.spectralLine = new SpectralLine(sim.spectral, this.rng.fork("spectral"));
     this.tagGenerator = new TagGenerator(this.rng.fork("photons"));
     this.laser = {
       emission: sim.initial.laserEmission,
@@ -128,6 +132,7 @@ export class SimBench {
       this.cryostat.step(dt, this.compressor.running);
       this.drift.step(dt);
       this.timeS += dt;
+      this.spectralLine.advanceTo(this.timeS);
       this.applyDueFaults();
       this.updateDetectors();
     }
@@ -261,6 +266,14 @@ export class SimBench {
           this.laser.unlocked = false;
         });
         break;
+      case "line-broadening": {
+        const before = this.spectralLine.linewidthMHz;
+        this.spectralLine.linewidthMHz = fault.linewidthMHz ?? 3000;
+        until(() => {
+          this.spectralLine.linewidthMHz = before;
+        });
+        break;
+      }
       case "fibre-knock":
         this.drift.knock(fault.knockUm ?? 20);
         break;

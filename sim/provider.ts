@@ -17,6 +17,7 @@ import { simInputLine, simOutputLine } from "./twins/gpio.js";
 import { type I2cTarget, openSimI2cBus } from "./twins/i2c.js";
 import { LakeShore336Twin } from "./twins/lakeshore336.js";
 import { ObisLaserTwin } from "./twins/obis-laser.js";
+import { ScpiWavemeterTwin } from "./twins/scpi-wavemeter.js";
 import { SumitomoF70Twin } from "./twins/sumitomo-f70.js";
 import { TaggerTwin } from "./twins/tagger.js";
 import { ThorlabsKpz101Twin } from "./twins/thorlabs-kpz101.js";
@@ -45,7 +46,8 @@ type SerialDeviceType =
   | "sumitomo-f70"
   | "serial-tagger"
   | "thorlabs-mdt"
-  | "thorlabs-kpz101";
+  | "thorlabs-kpz101"
+  | "scpi-wavemeter";
 type SerialTwinFactory = (bench: SimBench, rng: Rng, settings: DeviceConfig, path: string) => LineInstrument;
 
 /** The sim twin of each serial device type (its reply terminator is the type's, in config/devices.ts). */
@@ -89,6 +91,7 @@ const serialTwins: {
       );
     return twin;
   },
+  "scpi-wavemeter": (bench) => new ScpiWavemeterTwin(bench),
   "serial-tagger": (bench, _rng, settings) =>
     new TaggerTwin(bench, settings.channels.sync, settings.channels.syncDivider),
 };

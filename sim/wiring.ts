@@ -63,6 +63,24 @@ export function buildI2cChips(config: SimBenchConfig, bench: SimBench): Chips {
         },
       };
     }
+    if (device.type === "fabry-perot") {
+      // The DAC sets the cavity's detuning from the line's nominal frequency: the scan's middle
+      // sits on it; the photodiode reads the line through the cavity at that detuning.
+      let piezoV = device.scan.fromV;
+      const midV = (device.scan.fromV + device.scan.toV) / 2;
+      dac(device.dac.bus, device.dac.address)[device.dac.channel] = {
+        initialCode: Math.round((piezoV / MCP4728_FULL_SCALE_V) * (MCP4728_MAX_CODE + 1)),
+        onWrite: (code) => {
+          piezoV = volts(code);
+        },
+      };
+      adc(device.adc.bus, device.adc.address)[device.adc.input] = () =>
+        bench.spectralLine.transmissionV(
+          (piezoV - midV) * device.ghzPerV,
+          device.fsrGHz,
+          device.fsrGHz / device.finesse,
+        );
+    }
     if (device.type === "piezo-mcp4728") {
       const channels = dac(device.i2c.bus, device.i2c.address);
       for (const [axis, settings] of Object.entries(device.axes)) {

@@ -35,7 +35,7 @@ export function poissonDeviance(counts: Float64Array, mu: Float64Array): number 
 }
 
 /** Solves m·x = v (Gaussian elimination with partial pivoting); undefined if singular. */
-function solve(m: number[][], v: number[]): number[] | undefined {
+export function solve(m: number[][], v: number[]): number[] | undefined {
   const n = v.length;
   const a = m.map((row, i) => [...row, v[i]!]);
   for (let col = 0; col < n; col++) {
@@ -52,7 +52,7 @@ function solve(m: number[][], v: number[]): number[] | undefined {
   return a.map((row, i) => row[n]! / row[i]!);
 }
 
-function inverse(m: number[][]): number[][] | undefined {
+export function inverse(m: number[][]): number[][] | undefined {
   const cols = m.map((_, i) =>
     solve(
       m,

@@ -45,12 +45,12 @@ describe("layering", () => {
       "agent/cli.ts: ./ctl/ctl-cli.js",
       "agent/cli.ts: ./run-cli.js",
       "agent/cli.ts: ./tools-cli.js",
+      // An instrument on another computer (a tagger, a wavemeter): its TCP link, only when the bench has one.
+      "agent/devices.ts: ../hal/backends/tcp-link.js",
       "agent/main.ts: ../hal/backends/hardware-provider.js",
       "agent/main.ts: ../sim/provider.js",
       // A vendor's tagger library (through koffi), only when the bench has such a tagger.
       "agent/tagger-drivers.ts: ../hal/backends/native-library.js",
-      // A tagger on another computer: its TCP link, only when the bench has one.
-      "agent/tagger-drivers.ts: ../hal/backends/tcp-link.js",
       // The technician's tools (ports, i2c-scan, gpio-probe) open the real buses.
       "agent/tools-cli.ts: ../hal/backends/hardware-provider.js",
       "agent/tools-cli.ts: ../hal/backends/serialport.js",

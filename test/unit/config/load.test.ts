@@ -105,7 +105,7 @@ interlocks:
     expect(problems).toContain("devices.laser.serial.path: expected string, got number (line 6)");
     expect(problems).toContain('devices.laser.interlockLine: unknown key "actveLow" (line 7)');
     expect(problems).toContain(
-      'devices.gauge.type: unknown type "pirani-gauge" (valid: gpio-interlock, lakeshore336, sumitomo-f70, obis-laser, ads1115, piezo-mcp4728, snspd-bias, serial-tagger, replay-tagger, tcp-tagger, picoquant-tagger, qutag-tagger, swabian-tagger, thorlabs-mdt, thorlabs-kpz101) (line 9)',
+      'devices.gauge.type: unknown type "pirani-gauge" (valid: gpio-interlock, lakeshore336, sumitomo-f70, obis-laser, ads1115, piezo-mcp4728, snspd-bias, serial-tagger, replay-tagger, tcp-tagger, picoquant-tagger, qutag-tagger, swabian-tagger, thorlabs-mdt, thorlabs-kpz101, fabry-perot, scpi-wavemeter) (line 9)',
     );
     expect(problems).toHaveLength(3);
   });
