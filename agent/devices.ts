@@ -14,15 +14,11 @@ import { GpioInterlock } from "../hal/devices/gpio-interlock.js";
 import { LakeShore336 } from "../hal/devices/lakeshore336.js";
 import { Mcp4728 } from "../hal/devices/mcp4728.js";
 import { ObisLaser } from "../hal/devices/obis-laser.js";
-import { PiezoStage } from "../hal/devices/piezo-mcp4728.js";
 import { ScpiWavemeter } from "../hal/devices/scpi-wavemeter.js";
 import { SnspdBias } from "../hal/devices/snspd-bias.js";
 import { SumitomoF70 } from "../hal/devices/sumitomo-f70.js";
-import { ThorlabsKpz101 } from "../hal/devices/thorlabs-kpz101.js";
-import { ThorlabsMdt } from "../hal/devices/thorlabs-mdt.js";
 import type {
   Actuator,
-  Axis,
   BusProvider,
   Compressor,
   Detector,
@@ -38,6 +34,7 @@ import type {
 } from "../hal/interfaces.js";
 import type { Logger } from "../hal/logger.js";
 import { ReopeningSerialLink } from "../hal/reopening-link.js";
+import { stageDrivers } from "./stage-drivers.js";
 import { taggerDrivers } from "./tagger-drivers.js";
 
 export interface SampledDevice {
@@ -146,29 +143,6 @@ const drivers: { [T in DeviceType]: DriverFactory<T> } = {
     ctx.out.powerMonitors.set(name, monitor);
     return monitor;
   },
-  "piezo-mcp4728": async (ctx, name, device) => {
-    const axes = withSoftLimits(ctx, name, device.axes);
-    const stage = new PiezoStage(name, await ctx.dac(name, device.i2c.bus, device.i2c.address), axes);
-    ctx.out.actuators.set(name, stage);
-    return stage;
-  },
-  "thorlabs-mdt": async (ctx, name, device) => {
-    const axes = withSoftLimits(ctx, name, device.axes);
-    const stage = new ThorlabsMdt(name, ctx.serial(name, device), axes);
-    ctx.out.actuators.set(name, stage);
-    return stage;
-  },
-  "thorlabs-kpz101": async (ctx, name, device) => {
-    const cubes = Object.fromEntries(
-      Object.entries(device.axes).map(([axis, a]) => [
-        axis,
-        { umPerV: a.umPerV, link: ctx.serialPort(name, device.type, a.serial) },
-      ]),
-    );
-    const stage = new ThorlabsKpz101(name, withSoftLimits(ctx, name, cubes), device.voltageLimitV);
-    ctx.out.actuators.set(name, stage);
-    return stage;
-  },
   "fabry-perot": async (ctx, name, device) => {
     const cavity = new FabryPerot(
       name,
@@ -221,19 +195,8 @@ const drivers: { [T in DeviceType]: DriverFactory<T> } = {
     return detector;
   },
   ...taggerDrivers,
+  ...stageDrivers,
 };
-
-/** A stage's axes with the soft limits `safety.actuatorLimitsUm.<stage>` sets for them. */
-function withSoftLimits<A extends object>(
-  ctx: BuildContext,
-  name: string,
-  axes: Partial<Record<Axis, A>>,
-): Partial<Record<Axis, A & { minUm?: number; maxUm?: number }>> {
-  const limits = ctx.config.safety.actuatorLimitsUm[name] ?? {};
-  return Object.fromEntries(
-    Object.entries(axes).map(([axis, a]) => [axis, { ...a, ...limits[axis as Axis] }]),
-  );
-}
 
 /** The device building needs the devices and the safety limits the drivers enforce. */
 export type DeviceSlice = Pick<BenchConfig, "devices" | "safety">;

@@ -198,8 +198,7 @@ export class PicoQuantTagger implements TimeTagSource {
       if (warnings) faults.push(warnings);
     }
     values.faults = faults.join("; ");
-    const none = Object.fromEntries(Object.values(this.settings.channelNames).map((n) => [`${n}Cps`, 0]));
-    return Object.assign(values, this.rates.take() ?? { ...none, windowS: 0 });
+    return Object.assign(values, this.rates.takeOrNone());
   }
 }
 

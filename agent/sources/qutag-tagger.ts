@@ -16,7 +16,7 @@ import { ChannelRates } from "../../hal/devices/channel-rates.js";
 import type { TelemetryValues, TimeTagChunk, TimeTagSource } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import type { NativeCall, NativeLibrary, NativeLibraryLoader } from "../../hal/native.js";
-import { ReorderBuffer } from "../correlation/readers/qutag-file.js";
+import { ReorderBuffer } from "../correlation/readers/reorder-buffer.js";
 
 export interface QutagSettings {
   library: string;
@@ -226,8 +226,7 @@ export class QutagTagger implements TimeTagSource {
     };
     values.faults = [...this.recent].join("; ");
     this.recent.clear();
-    const none = Object.fromEntries(Object.values(this.settings.channelNames).map((n) => [`${n}Cps`, 0]));
-    return Object.assign(values, this.rates.take() ?? { ...none, windowS: 0 });
+    return Object.assign(values, this.rates.takeOrNone());
   }
 }
 

@@ -86,9 +86,7 @@ export class ReplayTagger implements TimeTagSource {
       replayedS: Number(((this.rates.endPs ?? 0) / 1e12).toFixed(3)),
       speed: this.settings.speed,
     };
-    // No tagger time since the last read (the file ended): no counts over no time.
-    const none = Object.fromEntries(Object.values(this.settings.channelNames).map((n) => [`${n}Cps`, 0]));
-    return Object.assign(values, this.rates.take() ?? { ...none, windowS: 0 });
+    return Object.assign(values, this.rates.takeOrNone());
   }
 
   /** Plays `first` (the file as `start` opened it), then, with `loop`, the file opened again each time. */

@@ -237,8 +237,7 @@ export class SwabianTagger implements TimeTagSource {
       faults: [...this.recent].join("; "),
     };
     this.recent.clear();
-    const none = Object.fromEntries(Object.values(this.settings.channelNames).map((n) => [`${n}Cps`, 0]));
-    return Object.assign(values, this.rates.take() ?? { ...none, windowS: 0 });
+    return Object.assign(values, this.rates.takeOrNone());
   }
 }
 

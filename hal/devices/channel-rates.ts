@@ -46,4 +46,14 @@ export class ChannelRates {
     this.windowStartPs = end;
     return values;
   }
+
+  /** As `take`, or 0 cps over a window of 0 s when the stream's time has not moved (a finished file, a quiet unit). */
+  takeOrNone(): TelemetryValues {
+    return (
+      this.take() ?? {
+        ...Object.fromEntries(Object.values(this.channelNames).map((name) => [`${name}Cps`, 0])),
+        windowS: 0,
+      }
+    );
+  }
 }

@@ -6,6 +6,7 @@
  */
 import type { Actuator, Axis, TelemetryValues } from "../interfaces.js";
 import { MCP4728_MAX_CODE, type Mcp4728 } from "./mcp4728.js";
+import { checkMove, limitsWithinTravel, stageAxis } from "./stage-limits.js";
 
 export interface PiezoAxis {
   channel: number;
@@ -28,24 +29,17 @@ export class PiezoStage implements Actuator {
   }
 
   private axis(axis: Axis): PiezoAxis {
-    const settings = this.axisSettings[axis];
-    if (!settings) throw new RangeError(`${this.name}: no ${axis} axis (has ${this.axes.join(", ")})`);
-    return settings;
+    return stageAxis(this.name, this.axisSettings, axis);
   }
 
   limitsUm(axis: Axis): { minUm: number; maxUm: number } {
     const a = this.axis(axis);
-    return { minUm: Math.max(0, a.minUm ?? 0), maxUm: Math.min(a.travelUm, a.maxUm ?? a.travelUm) };
+    return limitsWithinTravel(a.travelUm, a);
   }
 
   async moveToUm(axis: Axis, positionUm: number): Promise<void> {
-    if (this.held) throw new RangeError(`${this.name}: holding; moves are refused`);
     const a = this.axis(axis);
-    const { minUm, maxUm } = this.limitsUm(axis);
-    if (!Number.isFinite(positionUm) || positionUm < minUm || positionUm > maxUm)
-      throw new RangeError(
-        `${this.name}: ${axis} = ${positionUm} µm outside the soft limits ${minUm}…${maxUm} µm`,
-      );
+    checkMove(this.name, this.held, axis, positionUm, this.limitsUm(axis));
     await this.dac.writeCode(a.channel, Math.round((positionUm / a.travelUm) * MCP4728_MAX_CODE));
   }
 

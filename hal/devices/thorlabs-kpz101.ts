@@ -11,6 +11,7 @@
 import { ProtocolError } from "../errors.js";
 import type { Actuator, Axis, SerialLink, TelemetryValues } from "../interfaces.js";
 import { type AptMessage, aptErrorText, aptLong, aptReplyReader, aptShort, MSG } from "./apt.js";
+import { checkMove, limitsWithinTravel, stageAxis } from "./stage-limits.js";
 
 export interface KpzAxis {
   link: SerialLink;
@@ -45,9 +46,7 @@ export class ThorlabsKpz101 implements Actuator {
   }
 
   private axis(axis: Axis): KpzAxis {
-    const settings = this.axisSettings[axis];
-    if (!settings) throw new RangeError(`${this.name}: no ${axis} axis (has ${this.axes.join(", ")})`);
-    return settings;
+    return stageAxis(this.name, this.axisSettings, axis);
   }
 
   /** Sends `bytes` and waits for the message `expect`; an error report from the unit throws. */
@@ -121,18 +120,12 @@ export class ThorlabsKpz101 implements Actuator {
 
   async limitsUm(axis: Axis): Promise<{ minUm: number; maxUm: number }> {
     const a = this.axis(axis);
-    const travelUm = this.voltageLimitV * a.umPerV;
-    return { minUm: Math.max(0, a.minUm ?? 0), maxUm: Math.min(travelUm, a.maxUm ?? travelUm) };
+    return limitsWithinTravel(this.voltageLimitV * a.umPerV, a);
   }
 
   async moveToUm(axis: Axis, positionUm: number): Promise<void> {
-    if (this.held) throw new RangeError(`${this.name}: holding; moves are refused`);
     const a = this.axis(axis);
-    const { minUm, maxUm } = await this.limitsUm(axis);
-    if (!Number.isFinite(positionUm) || positionUm < minUm || positionUm > maxUm)
-      throw new RangeError(
-        `${this.name}: ${axis} = ${positionUm} µm outside the limits ${minUm}…${maxUm} µm`,
-      );
+    checkMove(this.name, this.held, axis, positionUm, await this.limitsUm(axis));
     await this.cube(axis);
     const counts = Math.round((positionUm / a.umPerV / this.voltageLimitV) * FULL_SCALE);
     const data = Buffer.alloc(4);

@@ -9,6 +9,7 @@
  */
 import { ProtocolError } from "../errors.js";
 import type { Actuator, Axis, ReplyReader, SerialLink, TelemetryValues } from "../interfaces.js";
+import { checkMove, limitsWithinTravel, stageAxis } from "./stage-limits.js";
 
 export interface MdtAxis {
   /** The controller's output that drives this axis. */
@@ -51,9 +52,7 @@ export class ThorlabsMdt implements Actuator {
   }
 
   private axis(axis: Axis): MdtAxis {
-    const settings = this.axisSettings[axis];
-    if (!settings) throw new RangeError(`${this.name}: no ${axis} axis (has ${this.axes.join(", ")})`);
-    return settings;
+    return stageAxis(this.name, this.axisSettings, axis);
   }
 
   private async query(command: string): Promise<number> {
@@ -84,18 +83,12 @@ export class ThorlabsMdt implements Actuator {
 
   async limitsUm(axis: Axis): Promise<{ minUm: number; maxUm: number }> {
     const a = this.axis(axis);
-    const travelUm = (await this.voltageLimitV()) * a.umPerV;
-    return { minUm: Math.max(0, a.minUm ?? 0), maxUm: Math.min(travelUm, a.maxUm ?? travelUm) };
+    return limitsWithinTravel((await this.voltageLimitV()) * a.umPerV, a);
   }
 
   async moveToUm(axis: Axis, positionUm: number): Promise<void> {
-    if (this.held) throw new RangeError(`${this.name}: holding; moves are refused`);
     const a = this.axis(axis);
-    const { minUm, maxUm } = await this.limitsUm(axis);
-    if (!Number.isFinite(positionUm) || positionUm < minUm || positionUm > maxUm)
-      throw new RangeError(
-        `${this.name}: ${axis} = ${positionUm} µm outside the limits ${minUm}…${maxUm} µm`,
-      );
+    checkMove(this.name, this.held, axis, positionUm, await this.limitsUm(axis));
     const command = `${a.channel}voltage=${(positionUm / a.umPerV).toFixed(3)}`;
     await this.link.request(`${command}\r`, setReply);
   }

@@ -5,20 +5,22 @@
  * settings must reach the library; overruns, a missing library and a unit that does not open end in
  * a counted fault or a clear error, never a crash.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { openTimeTagFile } from "../../agent/correlation/readers/open.js";
-import { startAgent } from "../../agent/main.js";
 import { type PicoQuantSettings, PicoQuantTagger } from "../../agent/sources/picoquant-tagger.js";
-import { loadConfig } from "../../config/load.js";
 import { loadNativeLibrary } from "../../hal/backends/native-library.js";
-import type { TimeTagChunk } from "../../hal/interfaces.js";
-import { fakeVendorLibrary } from "../helpers/fake-vendor.js";
-import { AGENT_CLI, freePort, subscriber } from "../helpers/processes.js";
+import {
+  fakeVendorLibrary,
+  fileTags,
+  firstDifference,
+  setFakeEnv,
+  streamTags,
+  streamUntil,
+} from "../helpers/fake-vendor.js";
+import { expectLiveMatchesAnalyze } from "../helpers/live-vs-analyze.js";
 
 const FIXTURE = "test/fixtures/timetags/hydraharp_t2_hbt_320mhz.ptu";
 const logger = pino({ level: "silent" });
@@ -43,25 +45,7 @@ function tagger(overrides: Partial<PicoQuantSettings> = {}) {
 }
 
 function fakeEnv(env: Record<string, string>) {
-  for (const key of Object.keys(process.env)) if (key.startsWith("PQ_FAKE_")) delete process.env[key];
-  Object.assign(process.env, { PQ_FAKE_PTU: FIXTURE, ...env });
-}
-
-/** Tags until the stream's time passes `untilPs`. */
-async function collect(t: PicoQuantTagger, untilPs: number) {
-  const chunks: TimeTagChunk[] = [];
-  let reached = 0;
-  let done: () => void = () => {};
-  const finished = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  await t.start((chunk) => {
-    chunks.push(chunk);
-    reached = chunk.epochPs + chunk.timesPs[chunk.timesPs.length - 1]!;
-    if (reached > untilPs) done();
-  });
-  await finished;
-  return chunks;
+  setFakeEnv("PQ_FAKE_", { PQ_FAKE_PTU: FIXTURE, ...env });
 }
 
 describe("picoquant-tagger through a fake vendor library", () => {
@@ -74,36 +58,16 @@ describe("picoquant-tagger through a fake vendor library", () => {
   it("streams the file's tags exactly: the first second of the stream is the whole fixture", async () => {
     fakeEnv({ PQ_FAKE_RECORDS_PER_S: "4000000" });
     running = tagger();
-    const chunks = await collect(running, 1.2e12);
-    const file = await openTimeTagFile(FIXTURE);
-    const expected: number[] = [];
-    const expectedChannels: number[] = [];
-    for await (const c of file.chunks())
-      for (let i = 0; i < c.timesPs.length; i++) {
-        expected.push(c.timesPs[i]!);
-        expectedChannels.push(c.channels[i]!);
-      }
-    const times: number[] = [];
-    const channels: number[] = [];
-    for (const c of chunks)
-      for (let i = 0; i < c.timesPs.length; i++) {
-        const t = c.epochPs + c.timesPs[i]!;
-        if (t >= 1e12) break;
-        times.push(t);
-        channels.push(c.channels[i]!);
-      }
-    expect(times.length).toBe(159_298 + 224_721);
-    expect(channels.filter((c) => c === 0).length).toBe(159_298);
-    expect(channels.filter((c) => c === 1).length).toBe(224_721);
-    const firstDifference = times.findIndex(
-      (t, i) => t !== expected[i] || channels[i] !== expectedChannels[i],
-    );
-    expect(firstDifference).toBe(-1);
-    expect(times.length).toBe(expected.length);
+    const chunks = await streamUntil(running, 1.2e12);
+    const live = streamTags(chunks, 1e12);
+    expect(live.filter((t) => t[1] === 0).length).toBe(159_298);
+    expect(live.filter((t) => t[1] === 1).length).toBe(224_721);
+    const expected = await fileTags(FIXTURE);
+    expect(firstDifference(live, expected)).toBe(-1);
     // The second copy starts a whole number of overflow wraps (2^25 ps) later, at or after 1 s.
     const second = chunks.find((c) => c.epochPs + c.timesPs[c.timesPs.length - 1]! >= 1e12)!;
     const firstLater = second.timesPs.find((t) => second.epochPs + t >= 1e12)! + second.epochPs;
-    const shift = firstLater - expected[0]!;
+    const shift = firstLater - expected[0]![0];
     expect(shift % 2 ** 25).toBe(0);
     expect(shift).toBeGreaterThanOrEqual(1e12);
     const values = await running.readTelemetry();
@@ -149,7 +113,7 @@ describe("picoquant-tagger through a fake vendor library", () => {
       library: fakeVendorLibrary("fake-picoquant.c", "libmh150.so", { PQ_PREFIX: "MH_" }),
       triggers: { "0": { levelMv: -80, edge: "rising", offsetPs: 0 } },
     });
-    await collect(running, 0.1e12);
+    await streamUntil(running, 0.1e12);
     const calls = (await readFile(log, "utf8")).trim().split("\n");
     expect(calls).not.toContain("Calibrate 0");
     expect(calls).toContain("SetInputEdgeTrg 0 0 -80 1");
@@ -173,7 +137,7 @@ describe("picoquant-tagger through a fake vendor library", () => {
   it("sync lost and the library's warnings are faults in telemetry", async () => {
     fakeEnv({ PQ_FAKE_FLAGS: "4", PQ_FAKE_WARNINGS: "2" });
     running = tagger();
-    await collect(running, 0.05e12);
+    await streamUntil(running, 0.05e12);
     const values = await running.readTelemetry();
     expect(values.syncLosses).toBe(1);
     expect(values.faults).toBe("sync lost; WARNING 0x2");
@@ -192,7 +156,7 @@ describe("picoquant-tagger through a fake vendor library", () => {
     // Plugged in again: the next start (the supervisor's retry) streams.
     fakeEnv({});
     running = absent;
-    await collect(absent, 0.05e12);
+    await streamUntil(absent, 0.05e12);
     expect((await absent.readTelemetry()).streaming).toBe(true);
   });
 });
@@ -200,41 +164,18 @@ describe("picoquant-tagger through a fake vendor library", () => {
 describe("the agent on a PicoQuant unit", () => {
   it("publishes the g2(0) and photon counts `analyze` gives for the file the unit streams", async () => {
     fakeEnv({ PQ_FAKE_RECORDS_PER_S: "4000000" });
-    const port = await freePort();
-    const benchId = "pq-hbt";
-    const { config } = loadConfig({
-      file: "config/examples/picoquant-bench.yaml",
-      overrides: {
-        benchId,
-        backend: "sim",
-        mqtt: { broker: "embedded", baseTopic: "photon-bench", embedded: { host: "127.0.0.1", port } },
-        "devices.tagger.library": hh(),
+    const { live, photons } = await expectLiveMatchesAnalyze({
+      benchId: "pq-hbt",
+      tagger: {
+        type: "picoquant-tagger",
+        model: "HydraHarp 400",
+        library: hh(),
+        channels: { detectors: { detectorA: 0, detectorB: 1 } },
       },
+      file: FIXTURE,
+      analyzeChannels: [0, 1],
     });
-    const agent = await startAgent(config, { logger, stateDir: await mkdtemp(join(tmpdir(), "pq-agent-")) });
-    const sub = await subscriber(`mqtt://127.0.0.1:${port}`, `photon-bench/${benchId}/#`);
-    try {
-      const root = `photon-bench/${benchId}`;
-      const hbt = await sub.waitFor((m) => m.topic === `${root}/measurement/hbt`, 20_000);
-      const rates = await sub.waitFor(
-        (m) => m.topic === `${root}/measurement/rates` && m.payload.period === hbt.payload.period,
-      );
-      const analysed = spawnSync(process.execPath, [AGENT_CLI, "analyze", FIXTURE, "--json"], {
-        encoding: "utf8",
-      });
-      expect(analysed.status).toBe(0);
-      const offline = (JSON.parse(analysed.stdout) as { g2: Record<string, number> }).g2;
-      const live = hbt.payload.g2 as Record<string, number>;
-      const detectors = rates.payload.detectors as Record<string, { photons: number }>;
-      expect(detectors.detectorA!.photons).toBe(159_298);
-      expect(detectors.detectorB!.photons).toBe(224_721);
-      expect(live.centreArea).toBe(2);
-      expect(live.sidePeakMeanArea).toBe(offline.sidePeakMeanArea);
-      expect(live.g2Zero).toBe(offline.g2Zero);
-      expect(live.g2ZeroError).toBe(offline.g2ZeroError);
-    } finally {
-      await sub.close();
-      await agent.stop("test over");
-    }
+    expect(photons).toEqual([159_298, 224_721]);
+    expect(live.centreArea).toBe(2);
   }, 40_000);
 });

@@ -87,7 +87,7 @@ describe.skipIf(!socat)("Thorlabs KPZ101 cubes over serialport on ptys served by
 
   it("refuses moves outside the limits and while holding; nothing reaches the cube", async () => {
     const before = cubes.y.received.length;
-    await expect(stage.moveToUm("y", 16)).rejects.toThrow("outside the limits 0…15 µm");
+    await expect(stage.moveToUm("y", 16)).rejects.toThrow("outside the soft limits 0…15 µm");
     await expect(stage.moveToUm("x", -1)).rejects.toThrow(RangeError);
     stage.hold();
     await expect(stage.moveToUm("x", 5)).rejects.toThrow("holding");

@@ -63,8 +63,8 @@ describe.skipIf(!socat)("Thorlabs MDT693B over serialport on a pty served by the
 
   it("refuses a move beyond the voltage limit's travel or the soft limit, and every move while holding", async () => {
     const before = pty.received.length;
-    await expect(stage.moveToUm("x", 20.1)).rejects.toThrow(/outside the limits 0…20 µm/);
-    await expect(stage.moveToUm("y", 15.5)).rejects.toThrow(/outside the limits 0…15 µm/);
+    await expect(stage.moveToUm("x", 20.1)).rejects.toThrow(/outside the soft limits 0…20 µm/);
+    await expect(stage.moveToUm("y", 15.5)).rejects.toThrow(/outside the soft limits 0…15 µm/);
     await expect(stage.moveToUm("z", 1)).rejects.toThrow(/no z axis/);
     expect(pty.received.slice(before).filter((l) => l.includes("="))).toEqual([]);
     stage.hold();
