@@ -1,0 +1,110 @@
+/**
+ * Vendor taggers' faults as an operator sees them, in the running agent: a library that is not
+ * there is the tagger's device alarm naming the path, retried with backoff, and the agent runs on;
+ * FIFO overruns are the instrument alarm with the count in telemetry; a Swabian sidecar that dies is
+ * the device alarm with its exit, and the stream comes back when it is restarted.
+ */
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { startAgent } from "../../agent/main.js";
+import { loadConfig } from "../../config/load.js";
+import { FIXTURE_PTU, fakeVendorLibrary, fixtureAsQutag, setFakeEnv } from "../helpers/fake-vendor.js";
+import { freePort, subscriber } from "../helpers/processes.js";
+
+const logger = pino({ level: "silent" });
+const detectors = { detectorA: 0, detectorB: 1 };
+
+async function agentWith(benchId: string, tagger: Record<string, unknown>) {
+  const port = await freePort();
+  const { config } = loadConfig({
+    file: "config/examples/replay-bench.yaml",
+    overrides: { benchId, "mqtt.embedded": { host: "127.0.0.1", port }, "devices.tagger": tagger },
+  });
+  const agent = await startAgent(config, { logger, stateDir: await mkdtemp(join(tmpdir(), `${benchId}-`)) });
+  const sub = await subscriber(`mqtt://127.0.0.1:${port}`, `photon-bench/${benchId}/#`);
+  return { agent, sub, root: `photon-bench/${benchId}` };
+}
+
+describe("vendor tagger faults in the agent", () => {
+  let running: Awaited<ReturnType<typeof agentWith>> | undefined;
+  afterEach(async () => {
+    await running?.sub.close();
+    await running?.agent.stop("test over");
+    running = undefined;
+  });
+
+  it("a missing PicoQuant library: the device alarm names the path, and the agent answers", async () => {
+    running = await agentWith("pq-missing", {
+      type: "picoquant-tagger",
+      model: "HydraHarp 400",
+      library: "/opt/picoquant/none/libhh400.so",
+      channels: { detectors },
+    });
+    const { sub, root } = running;
+    const alarm = await sub.waitFor(
+      (m) => m.topic === `${root}/alarm/device-tagger` && m.payload.active === true,
+      15_000,
+    );
+    expect(String(alarm.payload.message)).toContain(
+      "/opt/picoquant/none/libhh400.so: the HydraHarp 400 library not found",
+    );
+    expect((await sub.request(root, "agent/ping", {})).status).toBe("ok");
+  }, 30_000);
+
+  it("FIFO overruns: the instrument alarm, the count in the tagger's telemetry", async () => {
+    setFakeEnv("PQ_FAKE_", {
+      PQ_FAKE_PTU: FIXTURE_PTU,
+      PQ_FAKE_RECORDS_PER_S: "50000000",
+      PQ_FAKE_FIFO_RECORDS: "100000",
+    });
+    running = await agentWith("pq-overrun", {
+      type: "picoquant-tagger",
+      model: "HydraHarp 400",
+      library: fakeVendorLibrary("fake-picoquant.c", "libhh400.so", { PQ_PREFIX: "HH_" }),
+      pollMs: 200,
+      channels: { detectors },
+    });
+    const { sub, root } = running;
+    const alarm = await sub.waitFor(
+      (m) => m.topic === `${root}/alarm/instrument-tagger` && m.payload.active === true,
+      15_000,
+    );
+    expect(String(alarm.payload.message)).toContain("FIFO overrun");
+    const telemetry = await sub.waitFor(
+      (m) =>
+        m.topic === `${root}/telemetry/tagger` &&
+        Number((m.payload.values as Record<string, number>).fifoOverruns) > 0,
+    );
+    expect((telemetry.payload.values as Record<string, unknown>).streaming).toBe(true);
+  }, 30_000);
+
+  it("a Swabian sidecar that dies: the device alarm with its exit, then the stream again", async () => {
+    const file = await fixtureAsQutag({ untilPs: 0.2e12, firstTagPs: 10_000_000_000n, grouped: false });
+    setFakeEnv("SWABIAN_FAKE_", {
+      SWABIAN_FAKE_FILE: file,
+      SWABIAN_FAKE_RATE: "200000",
+      SWABIAN_FAKE_EXIT_AFTER_S: "1",
+    });
+    running = await agentWith("swabian-dies", {
+      type: "swabian-tagger",
+      modulePath: "test/fixtures/fake-vendor/swabian",
+      channels: { detectors: { detectorA: 1, detectorB: 2 } },
+    });
+    const { sub, root } = running;
+    const down = await sub.waitFor(
+      (m) => m.topic === `${root}/alarm/device-tagger` && m.payload.active === true,
+      15_000,
+    );
+    expect(String(down.payload.message)).toContain("the Swabian sidecar exited (code 3)");
+    // The supervisor restarts it (each one dies again after 1 s, and comes back again).
+    const from = sub.messages.indexOf(down);
+    await sub.waitFor(
+      (m) => m.topic === `${root}/alarm/device-tagger` && m.payload.active === false,
+      15_000,
+      from,
+    );
+  }, 40_000);
+});
