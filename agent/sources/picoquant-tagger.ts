@@ -153,6 +153,7 @@ export class PicoQuantTagger implements TimeTagSource {
         this.count.fifoOverruns++;
         this.recent.add("FIFO overrun: records were lost, the measurement restarted");
         await this.restart("FIFO overrun");
+        await sleep(this.settings.pollMs); // a unit that overruns at once again is not hammered
         continue;
       }
       const n = await lib.readFifo(this.dev, buffer);

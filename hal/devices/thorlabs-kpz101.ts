@@ -23,6 +23,7 @@ export interface KpzAxis {
 
 const CHANNEL = 0x01;
 const FULL_SCALE = 32767;
+const READBACK_TOLERANCE = Math.round(FULL_SCALE * 0.005);
 const OPEN_LOOP = 0x01;
 const LIMIT_CODES: Record<75 | 100 | 150, number> = { 75: 1, 100: 2, 150: 3 };
 
@@ -137,8 +138,10 @@ export class ThorlabsKpz101 implements Actuator {
       MSG.PZ_GET_OUTPUTVOLTS,
       "PZ_SET_OUTPUTVOLTS",
     );
+    // Whether the unit reports the value set or its output as measured is not confirmed: a
+    // difference of 0.5 % of full scale is taken as the set value, more as a move not made.
     const read = reply.data.readInt16LE(2);
-    if (read !== counts)
+    if (Math.abs(read - counts) > READBACK_TOLERANCE)
       throw new ProtocolError(`${axis} cube: output set to ${counts} of ${FULL_SCALE}, reads back ${read}`, {
         device: this.name,
         command: "PZ_SET_OUTPUTVOLTS",
