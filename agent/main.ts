@@ -21,8 +21,8 @@ import { ControlService } from "./control/control-service.js";
 import { limitsOf, type SafetyLimits } from "./control/limits.js";
 import type { BenchDevices } from "./devices.js";
 import { EventBus, type StatusPayload } from "./events.js";
-import { type BrokerLogin, EmbeddedBrokerService } from "./mqtt/broker.js";
-import { MqttService, readSecretFile } from "./mqtt/mqtt-service.js";
+import { EmbeddedBrokerService, embeddedLogin } from "./mqtt/broker.js";
+import { MqttService } from "./mqtt/mqtt-service.js";
 import type { Topics } from "./mqtt/topics.js";
 import { type Service, startInOrder, stopInReverse } from "./service.js";
 import { AlignmentService } from "./services/alignment.js";
@@ -33,6 +33,7 @@ import { InterlockService } from "./services/interlocks.js";
 import { LastGoodPosition } from "./services/last-position.js";
 import { LatchStore } from "./services/latch-store.js";
 import { LatestReadings } from "./services/latest-readings.js";
+import { MetricsService } from "./services/metrics.js";
 import { OverBrightGuard } from "./services/over-bright.js";
 import { RecordingService } from "./services/recording.js";
 import { SpectralService } from "./services/spectral.js";
@@ -82,16 +83,6 @@ export interface RunningAgent {
   stop(reason?: string): Promise<void>;
 }
 
-/** The embedded broker's login, when the bench file sets one (it must, beyond 127.0.0.1). */
-function embeddedLogin(config: BenchConfig): (() => BrokerLogin) | undefined {
-  const { username, passwordFile } = config.mqtt.embedded;
-  if (username === undefined || passwordFile === undefined) return undefined;
-  return () => ({
-    username,
-    password: readSecretFile("mqtt.embedded.passwordFile", passwordFile).split("\n")[0]!.trim(),
-  });
-}
-
 /** The bus back end of one kind: the caller's, or loaded here on first use. */
 async function openProvider(kind: Backend, config: BenchConfig, options: AgentOptions): Promise<BusProvider> {
   const given = options.providers?.[kind];
@@ -122,7 +113,11 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
 
   const broker =
     config.mqtt.broker === "embedded"
-      ? new EmbeddedBrokerService(config.mqtt.embedded.host, config.mqtt.embedded.port, embeddedLogin(config))
+      ? new EmbeddedBrokerService(
+          config.mqtt.embedded.host,
+          config.mqtt.embedded.port,
+          embeddedLogin(config.mqtt.embedded),
+        )
       : undefined;
   const brokerUrl = () => broker?.url ?? config.mqtt.broker;
   const latches = new LatchStore(join(stateDir, "interlocks.json"), log("interlocks"));
@@ -262,6 +257,18 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     ...(spectral ? [spectral] : []),
     control,
     mqtt.announcer,
+    // Last: once it answers, every other service has started.
+    ...(config.metrics.enabled
+      ? [
+          new MetricsService({
+            settings: config.metrics,
+            bus,
+            agentHealth: () => agentHealth(),
+            brokerConnected: () => mqtt.connected,
+            logger: log("metrics"),
+          }),
+        ]
+      : []),
   ];
   const agentHealth = (): TelemetryValues =>
     Object.assign(

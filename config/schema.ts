@@ -18,6 +18,7 @@ import {
   stageTravelUm,
   stageTypes,
 } from "./devices.js";
+import { metricsSchema } from "./metrics.js";
 import { simSchema } from "./sim.js";
 import { resolveSlices } from "./slices.js";
 import { spectralSchema } from "./spectral.js";
@@ -195,6 +196,7 @@ export const benchConfigSchema = z
     recording: recordingSchema,
     alignment: alignmentSchema,
     spectral: spectralSchema,
+    metrics: metricsSchema,
     control: controlSchema,
     sim: simSchema,
   })

@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:net";
 import { Aedes } from "aedes";
+import { readSecretFile } from "./mqtt-service.js";
 
 export class PortInUseError extends Error {
   constructor(
@@ -100,4 +101,17 @@ export class EmbeddedBrokerService {
     await this.broker?.close();
     this.broker = undefined;
   }
+}
+
+/** The embedded broker's login, when the bench file sets one (it must, beyond 127.0.0.1). */
+export function embeddedLogin(embedded: {
+  username?: string | undefined;
+  passwordFile?: string | undefined;
+}): (() => BrokerLogin) | undefined {
+  const { username, passwordFile } = embedded;
+  if (username === undefined || passwordFile === undefined) return undefined;
+  return () => ({
+    username,
+    password: readSecretFile("mqtt.embedded.passwordFile", passwordFile).split("\n")[0]!.trim(),
+  });
 }
