@@ -177,7 +177,14 @@ export class LiveCorrelationEngine {
       payload: {
         period: index,
         integrationS,
-        ...(syncRateHz !== undefined ? { syncRateHz } : {}),
+        // The sync tags at the tagger's input, its divider, and the laser's rate they make.
+        ...(syncRateHz !== undefined
+          ? {
+              syncInputCps: tags[settings.syncChannel!]! / integrationS,
+              syncDivider: settings.syncDivider,
+              syncRateHz,
+            }
+          : {}),
         detectors,
       },
     };

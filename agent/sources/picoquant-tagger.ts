@@ -192,7 +192,7 @@ export class PicoQuantTagger implements TimeTagSource {
     if (this.flagsNow & FLAG_SYSERROR)
       faults.push("system error (the library's FLAG_SYSERROR: contact PicoQuant)");
     if (this.run && this.lib) {
-      values.syncInputCps = await this.lib.syncRateCps(this.dev);
+      values.unitSyncRateCps = await this.lib.syncRateCps(this.dev); // as the unit counts its sync input
       for (const channel of Object.keys(this.settings.channelNames).map(Number))
         if (channel !== SYNC) await this.lib.countRateCps(this.dev, channel);
       const warnings = await this.lib.warnings(this.dev);

@@ -40,7 +40,7 @@ export class ChannelRates {
     const seconds = (end - this.windowStartPs) / 1e12;
     const values: TelemetryValues = {};
     for (const [channel, name] of Object.entries(this.channelNames))
-      values[`${name}Cps`] = Math.round((this.counts.get(Number(channel)) ?? 0) / seconds);
+      values[rateName(name)] = Math.round((this.counts.get(Number(channel)) ?? 0) / seconds);
     values.windowS = Number(seconds.toFixed(6));
     this.counts.clear();
     this.windowStartPs = end;
@@ -51,9 +51,17 @@ export class ChannelRates {
   takeOrNone(): TelemetryValues {
     return (
       this.take() ?? {
-        ...Object.fromEntries(Object.values(this.channelNames).map((name) => [`${name}Cps`, 0])),
+        ...Object.fromEntries(Object.values(this.channelNames).map((name) => [rateName(name), 0])),
         windowS: 0,
       }
     );
   }
+}
+
+/**
+ * `<detector>Cps`; the sync's is `syncInputCps`: sync tags at the tagger's input, after any
+ * divider — the laser's rate is `measurement/rates.syncRateHz` (this × `channels.syncDivider`).
+ */
+function rateName(channel: string): string {
+  return channel === "sync" ? "syncInputCps" : `${channel}Cps`;
 }

@@ -178,11 +178,11 @@ describe.skipIf(!mosquitto)("agent process against a real Mosquitto", () => {
     const rates = await sub.waitFor(
       (m) =>
         m.topic.endsWith("/telemetry/tagger") &&
-        typeof (m.payload.values as { syncCps?: number })?.syncCps === "number",
+        typeof (m.payload.values as { syncInputCps?: number })?.syncInputCps === "number",
     );
     const values = rates.payload.values as Record<string, number>;
-    expect(values.syncCps).toBeGreaterThan(75_000);
-    expect(values.syncCps).toBeLessThan(85_000);
+    expect(values.syncInputCps).toBeGreaterThan(75_000);
+    expect(values.syncInputCps).toBeLessThan(85_000);
     expect(values.detectorACps).toBeGreaterThan(10_000);
 
     // The live correlator, in its worker: a 1 s period of the sim's 80 MHz source, g2(0) = 0.02.

@@ -59,6 +59,9 @@ describe("tcp-tagger", () => {
     const rates = await sub.waitFor((m) => m.topic === `${root}/measurement/rates`, 20_000);
     // The sync channel carries one tag per 1000 pulses of the 80 MHz laser: 80 MHz once multiplied back.
     expect(rates.payload.syncRateHz).toBeCloseTo(80e6, -3);
+    expect(rates.payload.syncDivider).toBe(1000);
+    expect(rates.payload.syncInputCps).toBeCloseTo(80e3, -1);
+    expect((rates.payload.syncInputCps as number) * 1000).toBeCloseTo(rates.payload.syncRateHz as number, 3);
     const detectors = rates.payload.detectors as Record<string, { photons: number }>;
     expect(detectors.detectorA!.photons).toBeGreaterThan(1000);
     expect(detectors.detectorB!.photons).toBeGreaterThan(1000);
