@@ -4,7 +4,7 @@
  */
 import type { TaggerConfig } from "../config/devices.js";
 import { SerialTagger } from "../hal/devices/serial-tagger.js";
-import type { SerialLink } from "../hal/interfaces.js";
+import type { SerialLink, TimeTagSource } from "../hal/interfaces.js";
 import type { NativeLibraryLoader } from "../hal/native.js";
 import type { BuildContext, DriverFactory } from "./devices.js";
 import { PicoQuantTagger } from "./sources/picoquant-tagger.js";
@@ -22,51 +22,59 @@ export const taggerDrivers: { [T in TaggerType]: DriverFactory<T> } = {
     return framedTagger(ctx, name, link, device.channels, device.tcp.timeoutMs);
   },
   "replay-tagger": async (ctx, name, device) => {
-    const tagger = new ReplayTagger(
+    return source(
+      ctx,
       name,
-      { ...device, channelNames: channelNames(device.channels) },
-      ctx.options.logger.child({ device: name }),
+      new ReplayTagger(
+        name,
+        { ...device, channelNames: channelNames(device.channels) },
+        ctx.options.logger.child({ device: name }),
+      ),
     );
-    ctx.out.timeTagSources.set(name, tagger);
-    return tagger;
   },
   "picoquant-tagger": async (ctx, name, device) => {
-    const tagger = new PicoQuantTagger(
+    return source(
+      ctx,
       name,
-      {
-        ...device,
-        syncDivider: device.channels.syncDivider,
-        channelNames: channelNames(device.channels),
-      },
-      loadNative,
-      ctx.options.logger.child({ device: name }),
+      new PicoQuantTagger(
+        name,
+        {
+          ...device,
+          syncDivider: device.channels.syncDivider,
+          channelNames: channelNames(device.channels),
+        },
+        loadNative,
+        ctx.options.logger.child({ device: name }),
+      ),
     );
-    ctx.out.timeTagSources.set(name, tagger);
-    return tagger;
   },
   "qutag-tagger": async (ctx, name, device) => {
-    const tagger = new QutagTagger(
+    return source(
+      ctx,
       name,
-      { ...device, channelNames: channelNames(device.channels) },
-      loadNative,
-      ctx.options.logger.child({ device: name }),
+      new QutagTagger(
+        name,
+        { ...device, channelNames: channelNames(device.channels) },
+        loadNative,
+        ctx.options.logger.child({ device: name }),
+      ),
     );
-    ctx.out.timeTagSources.set(name, tagger);
-    return tagger;
   },
   "swabian-tagger": async (ctx, name, device) => {
     const { sync, syncDivider } = device.channels;
-    const tagger = new SwabianTagger(
+    return source(
+      ctx,
       name,
-      {
-        ...device,
-        eventDividers: sync !== undefined && syncDivider > 1 ? { [sync]: syncDivider } : {},
-        channelNames: channelNames(device.channels),
-      },
-      ctx.options.logger.child({ device: name }),
+      new SwabianTagger(
+        name,
+        {
+          ...device,
+          eventDividers: sync !== undefined && syncDivider > 1 ? { [sync]: syncDivider } : {},
+          channelNames: channelNames(device.channels),
+        },
+        ctx.options.logger.child({ device: name }),
+      ),
     );
-    ctx.out.timeTagSources.set(name, tagger);
-    return tagger;
   },
 };
 
@@ -82,12 +90,20 @@ function framedTagger(
   channels: TaggerConfig["channels"],
   timeoutMs: number,
 ): SerialTagger {
-  const tagger = new SerialTagger(
+  return source(
+    ctx,
     name,
-    link,
-    { channelNames: channelNames(channels), firstFrameTimeoutMs: Math.max(1000, timeoutMs) },
-    ctx.options.logger.child({ device: name }),
+    new SerialTagger(
+      name,
+      link,
+      { channelNames: channelNames(channels), firstFrameTimeoutMs: Math.max(1000, timeoutMs) },
+      ctx.options.logger.child({ device: name }),
+    ),
   );
+}
+
+/** The tagger, listed among the bench's time-tag sources. */
+function source<S extends TimeTagSource>(ctx: BuildContext, name: string, tagger: S): S {
   ctx.out.timeTagSources.set(name, tagger);
   return tagger;
 }

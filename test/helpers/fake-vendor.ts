@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openTimeTagFile } from "../../agent/correlation/readers/open.js";
@@ -127,4 +127,13 @@ export async function fileTags(file: string, channel = (c: number) => c): Promis
 export function firstDifference(a: readonly Tag[], b: readonly Tag[]): number {
   const at = a.findIndex((t, i) => t[0] !== b[i]?.[0] || t[1] !== b[i]?.[1]);
   return at >= 0 ? at : a.length === b.length ? -1 : Math.min(a.length, b.length);
+}
+
+/**
+ * A fresh file for a fake's call log (its `*_FAKE_LOG` variable), and the calls written to it so
+ * far, a line each.
+ */
+export function callLog(name: string): { path: string; calls(): Promise<string[]> } {
+  const path = join(mkdtempSync(join(tmpdir(), `${name}-`)), "calls.txt");
+  return { path, calls: async () => (await readFile(path, "utf8")).trim().split("\n") };
 }

@@ -13,6 +13,22 @@ import { startAgent } from "../../agent/main.js";
 import { loadConfig } from "../../config/load.js";
 import { AGENT_CLI, freePort, subscriber } from "./processes.js";
 
+/**
+ * The agent on the replay bench (embedded broker on a free port, a fresh state directory) with
+ * `tagger` as its tagger, and a subscriber to everything it publishes.
+ */
+export async function agentWithTagger(benchId: string, tagger: Record<string, unknown>) {
+  const port = await freePort();
+  const { config } = loadConfig({
+    file: "config/examples/replay-bench.yaml",
+    overrides: { benchId, "mqtt.embedded": { host: "127.0.0.1", port }, "devices.tagger": tagger },
+  });
+  const logger = pino({ level: "silent" });
+  const agent = await startAgent(config, { logger, stateDir: await mkdtemp(join(tmpdir(), `${benchId}-`)) });
+  const sub = await subscriber(`mqtt://127.0.0.1:${port}`, `photon-bench/${benchId}/#`);
+  return { agent, sub, root: `photon-bench/${benchId}` };
+}
+
 export async function expectLiveMatchesAnalyze(options: {
   benchId: string;
   tagger: Record<string, unknown>;
@@ -23,16 +39,8 @@ export async function expectLiveMatchesAnalyze(options: {
   timeoutMs?: number;
 }) {
   const { benchId, tagger, file, analyzeChannels } = options;
-  const port = await freePort();
-  const { config } = loadConfig({
-    file: "config/examples/replay-bench.yaml",
-    overrides: { benchId, "mqtt.embedded": { host: "127.0.0.1", port }, "devices.tagger": tagger },
-  });
-  const logger = pino({ level: "silent" });
-  const agent = await startAgent(config, { logger, stateDir: await mkdtemp(join(tmpdir(), `${benchId}-`)) });
-  const sub = await subscriber(`mqtt://127.0.0.1:${port}`, `photon-bench/${benchId}/#`);
+  const { agent, sub, root } = await agentWithTagger(benchId, tagger);
   try {
-    const root = `photon-bench/${benchId}`;
     const hbt = await sub.waitFor((m) => m.topic === `${root}/measurement/hbt`, options.timeoutMs ?? 20_000);
     const rates = await sub.waitFor(
       (m) => m.topic === `${root}/measurement/rates` && m.payload.period === hbt.payload.period,

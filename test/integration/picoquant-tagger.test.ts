@@ -5,14 +5,12 @@
  * settings must reach the library; overruns, a missing library and a unit that does not open end in
  * a counted fault or a clear error, never a crash.
  */
-import { readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { type PicoQuantSettings, PicoQuantTagger } from "../../agent/sources/picoquant-tagger.js";
 import { loadNativeLibrary } from "../../hal/backends/native-library.js";
 import {
+  callLog,
   fakeVendorLibrary,
   fileTags,
   firstDifference,
@@ -82,9 +80,8 @@ describe("picoquant-tagger through a fake vendor library", () => {
   });
 
   it("sets the sync divider and each input's discriminator in the library", async () => {
-    const log = join(tmpdir(), `pq-log-${process.pid}.txt`);
-    await rm(log, { force: true });
-    fakeEnv({ PQ_FAKE_LOG: log });
+    const log = callLog("pq");
+    fakeEnv({ PQ_FAKE_LOG: log.path });
     running = tagger({
       syncDivider: 8,
       channelNames: { 64: "sync", 0: "detectorA", 1: "detectorB" },
@@ -94,7 +91,7 @@ describe("picoquant-tagger through a fake vendor library", () => {
       },
     });
     await running.start(() => {});
-    const calls = (await readFile(log, "utf8")).trim().split("\n");
+    const calls = await log.calls();
     expect(calls.slice(0, 4)).toEqual(["OpenDevice 0", "Initialize 0 2", "Calibrate 0", "SetSyncDiv 0 8"]);
     expect(calls).toContain("SetSyncCFD 0 120 8");
     expect(calls).toContain("SetSyncChannelOffset 0 -5000");
@@ -105,16 +102,15 @@ describe("picoquant-tagger through a fake vendor library", () => {
   });
 
   it("a MultiHarp takes edge triggers through MH_ calls", async () => {
-    const log = join(tmpdir(), `pq-mh-log-${process.pid}.txt`);
-    await rm(log, { force: true });
-    fakeEnv({ PQ_FAKE_LOG: log });
+    const log = callLog("pq-mh");
+    fakeEnv({ PQ_FAKE_LOG: log.path });
     running = tagger({
       model: "MultiHarp 150/160",
       library: fakeVendorLibrary("fake-picoquant.c", "libmh150.so", { PQ_PREFIX: "MH_" }),
       triggers: { "0": { levelMv: -80, edge: "rising", offsetPs: 0 } },
     });
     await streamUntil(running, 0.1e12);
-    const calls = (await readFile(log, "utf8")).trim().split("\n");
+    const calls = await log.calls();
     expect(calls).not.toContain("Calibrate 0");
     expect(calls).toContain("SetInputEdgeTrg 0 0 -80 1");
     expect(calls).toContain("SetInputEdgeTrg 0 1 -50 0");

@@ -5,14 +5,12 @@
  * order — through its timestamp ring buffer. What the tagger hands on must be what the .qutag reader
  * reads from the file, tag for tag, and the agent's g2(0) what `analyze` prints for it.
  */
-import { readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import pino from "pino";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type QutagSettings, QutagTagger } from "../../agent/sources/qutag-tagger.js";
 import { loadNativeLibrary } from "../../hal/backends/native-library.js";
 import {
+  callLog,
   fakeVendorLibrary,
   fileTags,
   firstDifference,
@@ -60,16 +58,15 @@ describe("qutag-tagger through a fake tdcbase", () => {
   });
 
   it("hands on the file's tags in time order, exactly as the .qutag reader reads them", async () => {
-    const log = join(tmpdir(), `qutag-log-${process.pid}.txt`);
-    await rm(log, { force: true });
-    fakeEnv({ QUTAG_FAKE_RECORDS_PER_S: "4000000", QUTAG_FAKE_LOG: log });
+    const log = callLog("qutag");
+    fakeEnv({ QUTAG_FAKE_RECORDS_PER_S: "4000000", QUTAG_FAKE_LOG: log.path });
     running = tagger({ inputs: { "1": { thresholdV: -0.25, edge: "falling", delayPs: 1200 } } });
     const live = streamTags(await streamUntil(running, 1.05e12), 1e12);
     expect(firstDifference(live, await fileTags(qutagFile))).toBe(-1);
     const values = await running.readTelemetry();
     expect(values.reordered).toBeGreaterThan(0); // the blocks were out of order, and sorted
     expect(values).toMatchObject({ dataLosses: 0, bufferOverruns: 0, lateDropped: 0, faults: "" });
-    const calls = (await readFile(log, "utf8")).trim().split("\n");
+    const calls = await log.calls();
     expect(calls).toEqual([
       "TDC_init -1",
       "TDC_enableChannels 0 3",

@@ -4,33 +4,13 @@
  * prints for the file — the reference counts 159,298 and 224,721 photons, g2(0) from 2
  * coincidences against a mean side-peak area of ≈ 506. A file it cannot read is a device alarm.
  */
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { startAgent } from "../../agent/main.js";
-import { loadConfig } from "../../config/load.js";
-import { expectLiveMatchesAnalyze } from "../helpers/live-vs-analyze.js";
-import { freePort, subscriber } from "../helpers/processes.js";
+import { agentWithTagger, expectLiveMatchesAnalyze } from "../helpers/live-vs-analyze.js";
 
 const FIXTURE = "test/fixtures/timetags/hydraharp_t2_hbt_320mhz.ptu";
-const logger = pino({ level: "silent" });
-
-async function replayBench(benchId: string, tagger: Record<string, unknown>) {
-  const port = await freePort();
-  const { config } = loadConfig({
-    file: "config/examples/replay-bench.yaml",
-    overrides: { benchId, "mqtt.embedded": { host: "127.0.0.1", port }, "devices.tagger": tagger },
-  });
-  const stateDir = await mkdtemp(join(tmpdir(), `photon-bench-${benchId}-`));
-  const agent = await startAgent(config, { logger, stateDir });
-  const sub = await subscriber(`mqtt://127.0.0.1:${port}`, `photon-bench/${benchId}/#`);
-  return { agent, sub, root: `photon-bench/${benchId}` };
-}
 
 describe("replay-tagger", () => {
-  let running: Awaited<ReturnType<typeof replayBench>> | undefined;
+  let running: Awaited<ReturnType<typeof agentWithTagger>> | undefined;
   afterEach(async () => {
     await running?.sub.close();
     await running?.agent.stop("test over");
@@ -60,7 +40,7 @@ describe("replay-tagger", () => {
   }, 40_000);
 
   it("a file it cannot open is the tagger's device alarm, naming the file, and the agent runs on", async () => {
-    running = await replayBench("replay-missing", {
+    running = await agentWithTagger("replay-missing", {
       type: "replay-tagger",
       file: "/nonexistent/run-42.ptu",
       channels: { detectors: { detectorA: 0, detectorB: 1 } },

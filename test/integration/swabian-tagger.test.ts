@@ -6,13 +6,14 @@
  * one that cannot open the unit, or one that speaks another protocol ends in a clear fault and a
  * restart, never a crash; and the agent's g2(0) is what `analyze` prints for the file.
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type SwabianSettings, SwabianTagger } from "../../agent/sources/swabian-tagger.js";
 import {
+  callLog,
   fileTags,
   firstDifference,
   fixtureAsQutag,
@@ -61,9 +62,8 @@ describe("swabian-tagger through the Python sidecar and a fake TimeTagger module
   });
 
   it("hands on the file's tags exactly, after the handshake, with the settings applied", async () => {
-    const log = join(tmpdir(), `swabian-log-${process.pid}.txt`);
-    await rm(log, { force: true });
-    fakeEnv({ SWABIAN_FAKE_LOG: log });
+    const log = callLog("swabian");
+    fakeEnv({ SWABIAN_FAKE_LOG: log.path });
     running = tagger({ inputs: { "2": { triggerLevelV: -0.1, delayPs: 1500 } }, eventDividers: { "1": 4 } });
     const live = streamTags(await streamUntil(running, 1.02e12), 1e12);
     // quTAG channel c is Time Tagger input c + 1 in the fake.
@@ -77,7 +77,7 @@ describe("swabian-tagger through the Python sidecar and a fake TimeTagger module
       overflows: 0,
       faults: "",
     });
-    const calls = (await readFile(log, "utf8")).trim().split("\n");
+    const calls = await log.calls();
     expect(calls).toEqual([
       "createTimeTagger ''",
       "setTriggerLevel 2 -0.100",

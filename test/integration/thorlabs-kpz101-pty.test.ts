@@ -18,6 +18,29 @@ import { findTool } from "../helpers/processes.js";
 
 const socat = findTool("socat", "REQUIRE_SOCAT");
 
+/** A simulated cube served on a new pty, and the real serialport on it (115200 8N1, RTS/CTS). */
+async function servedCube(
+  cube: ThorlabsKpz101Twin,
+  name: string,
+): Promise<{ pty: ServedPty; link: SerialLink }> {
+  const path = join(mkdtempSync(join(tmpdir(), "pb-pty-")), name);
+  const pty = await servePty(cube, { path, replyTerminator: "", socat: socat! });
+  const settings = {
+    path,
+    baudRate: 115200,
+    dataBits: 8,
+    parity: "none",
+    stopBits: 1,
+    timeoutMs: 500,
+  } as const;
+  const link = await openSerialPort(
+    "stage",
+    { ...settings, terminator: "", rtscts: true },
+    pino({ level: "silent" }),
+  );
+  return { pty, link };
+}
+
 describe.skipIf(!socat)("Thorlabs KPZ101 cubes over serialport on ptys served by the sim", () => {
   const cubes = { x: new ThorlabsKpz101Twin(29_250_001), y: new ThorlabsKpz101Twin(29_250_002) };
   const ptys: ServedPty[] = [];
@@ -25,23 +48,9 @@ describe.skipIf(!socat)("Thorlabs KPZ101 cubes over serialport on ptys served by
   let stage: ThorlabsKpz101;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pb-pty-"));
     const open = async (axis: "x" | "y") => {
-      const path = join(dir, `ttyKPZ-${axis}`);
-      ptys.push(await servePty(cubes[axis], { path, replyTerminator: "", socat: socat! }));
-      const settings = {
-        path,
-        baudRate: 115200,
-        dataBits: 8,
-        parity: "none",
-        stopBits: 1,
-        timeoutMs: 500,
-      } as const;
-      const link = await openSerialPort(
-        "stage",
-        { ...settings, terminator: "", rtscts: true },
-        pino({ level: "silent" }),
-      );
+      const { pty, link } = await servedCube(cubes[axis], `ttyKPZ-${axis}`);
+      ptys.push(pty);
       links.push(link);
       return link;
     };
@@ -103,22 +112,7 @@ describe.skipIf(!socat)("a unit that is not a KPZ101", () => {
       const reply = handle(m);
       return reply && m.charCodeAt(0) === 0x05 ? reply.replace("KPZ101", "KDC101") : reply;
     };
-    const path = join(mkdtempSync(join(tmpdir(), "pb-pty-")), "ttyKDC");
-    const pty = await servePty(other, { path, replyTerminator: "", socat: socat! });
-    const link = await openSerialPort(
-      "stage",
-      {
-        path,
-        baudRate: 115200,
-        dataBits: 8,
-        parity: "none",
-        stopBits: 1,
-        timeoutMs: 500,
-        terminator: "",
-        rtscts: true,
-      },
-      pino({ level: "silent" }),
-    );
+    const { pty, link } = await servedCube(other, "ttyKDC");
     try {
       const stage = new ThorlabsKpz101("stage", { x: { link, umPerV: 0.2 } }, 75);
       await expect(stage.moveToUm("x", 1)).rejects.toThrow("x cube: is a KDC101, not a KPZ101");

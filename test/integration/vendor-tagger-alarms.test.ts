@@ -4,32 +4,14 @@
  * FIFO overruns are the instrument alarm with the count in telemetry; a Swabian sidecar that dies is
  * the device alarm with its exit, and the stream comes back when it is restarted.
  */
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { startAgent } from "../../agent/main.js";
-import { loadConfig } from "../../config/load.js";
 import { FIXTURE_PTU, fakeVendorLibrary, fixtureAsQutag, setFakeEnv } from "../helpers/fake-vendor.js";
-import { freePort, subscriber } from "../helpers/processes.js";
+import { agentWithTagger } from "../helpers/live-vs-analyze.js";
 
-const logger = pino({ level: "silent" });
 const detectors = { detectorA: 0, detectorB: 1 };
 
-async function agentWith(benchId: string, tagger: Record<string, unknown>) {
-  const port = await freePort();
-  const { config } = loadConfig({
-    file: "config/examples/replay-bench.yaml",
-    overrides: { benchId, "mqtt.embedded": { host: "127.0.0.1", port }, "devices.tagger": tagger },
-  });
-  const agent = await startAgent(config, { logger, stateDir: await mkdtemp(join(tmpdir(), `${benchId}-`)) });
-  const sub = await subscriber(`mqtt://127.0.0.1:${port}`, `photon-bench/${benchId}/#`);
-  return { agent, sub, root: `photon-bench/${benchId}` };
-}
-
 describe("vendor tagger faults in the agent", () => {
-  let running: Awaited<ReturnType<typeof agentWith>> | undefined;
+  let running: Awaited<ReturnType<typeof agentWithTagger>> | undefined;
   afterEach(async () => {
     await running?.sub.close();
     await running?.agent.stop("test over");
@@ -37,7 +19,7 @@ describe("vendor tagger faults in the agent", () => {
   });
 
   it("a missing PicoQuant library: the device alarm names the path, and the agent answers", async () => {
-    running = await agentWith("pq-missing", {
+    running = await agentWithTagger("pq-missing", {
       type: "picoquant-tagger",
       model: "HydraHarp 400",
       library: "/opt/picoquant/none/libhh400.so",
@@ -60,7 +42,7 @@ describe("vendor tagger faults in the agent", () => {
       PQ_FAKE_RECORDS_PER_S: "50000000",
       PQ_FAKE_FIFO_RECORDS: "100000",
     });
-    running = await agentWith("pq-overrun", {
+    running = await agentWithTagger("pq-overrun", {
       type: "picoquant-tagger",
       model: "HydraHarp 400",
       library: fakeVendorLibrary("fake-picoquant.c", "libhh400.so", { PQ_PREFIX: "HH_" }),
@@ -88,7 +70,7 @@ describe("vendor tagger faults in the agent", () => {
       SWABIAN_FAKE_RATE: "200000",
       SWABIAN_FAKE_EXIT_AFTER_S: "1",
     });
-    running = await agentWith("swabian-dies", {
+    running = await agentWithTagger("swabian-dies", {
       type: "swabian-tagger",
       modulePath: "test/fixtures/fake-vendor/swabian",
       channels: { detectors: { detectorA: 1, detectorB: 2 } },
