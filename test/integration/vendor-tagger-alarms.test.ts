@@ -4,6 +4,9 @@
  * FIFO overruns are the instrument alarm with the count in telemetry; a Swabian sidecar that dies is
  * the device alarm with its exit, and the stream comes back when it is restarted.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FIXTURE_PTU, fakeVendorLibrary, fixtureAsQutag, setFakeEnv } from "../helpers/fake-vendor.js";
 import { agentWithTagger } from "../helpers/live-vs-analyze.js";
@@ -65,10 +68,13 @@ describe("vendor tagger faults in the agent", () => {
 
   it("a Swabian sidecar that dies: the device alarm with its exit, then the stream again", async () => {
     const file = await fixtureAsQutag({ untilPs: 0.2e12, firstTagPs: 10_000_000_000n, grouped: false });
+    // The first sidecar dies after 1 s; the one the supervisor starts next streams on.
+    const once = join(mkdtempSync(join(tmpdir(), "swabian-once-")), "died");
     setFakeEnv("SWABIAN_FAKE_", {
       SWABIAN_FAKE_FILE: file,
       SWABIAN_FAKE_RATE: "200000",
       SWABIAN_FAKE_EXIT_AFTER_S: "1",
+      SWABIAN_FAKE_EXIT_ONCE: once,
     });
     running = await agentWithTagger("swabian-dies", {
       type: "swabian-tagger",
@@ -81,7 +87,7 @@ describe("vendor tagger faults in the agent", () => {
       15_000,
     );
     expect(String(down.payload.message)).toContain("the Swabian sidecar exited (code 3)");
-    // The supervisor restarts it (each one dies again after 1 s, and comes back again).
+    // The supervisor restarts it, and the alarm clears once the new one streams.
     const from = sub.messages.indexOf(down);
     await sub.waitFor(
       (m) => m.topic === `${root}/alarm/device-tagger` && m.payload.active === false,
