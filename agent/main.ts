@@ -24,6 +24,7 @@ import { EventBus, type StatusPayload } from "./events.js";
 import { EmbeddedBrokerService, embeddedLogin } from "./mqtt/broker.js";
 import { MqttService } from "./mqtt/mqtt-service.js";
 import type { Topics } from "./mqtt/topics.js";
+import { observerServices } from "./observers.js";
 import { type Service, startInOrder, stopInReverse } from "./service.js";
 import { AlignmentService } from "./services/alignment.js";
 import { BenchDevicesService } from "./services/bench-devices.js";
@@ -33,7 +34,6 @@ import { InterlockService } from "./services/interlocks.js";
 import { LastGoodPosition } from "./services/last-position.js";
 import { LatchStore } from "./services/latch-store.js";
 import { LatestReadings } from "./services/latest-readings.js";
-import { MetricsService } from "./services/metrics.js";
 import { OverBrightGuard } from "./services/over-bright.js";
 import { RecordingService } from "./services/recording.js";
 import { SpectralService } from "./services/spectral.js";
@@ -241,9 +241,20 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     logger: log("control"),
   });
 
+  const observers = observerServices(config, {
+    bus,
+    stateDir,
+    mqtt,
+    control,
+    safety: () => store.current.safety,
+    backend: () => bench.backend,
+    agentHealth: () => agentHealth(),
+    log,
+  });
   const services: Service[] = [
     ...(broker ? [broker] : []),
     mqtt,
+    ...observers.early,
     store,
     new ClockWatch({ bus, logger: log("clock") }),
     ...(recording ? [recording] : []),
@@ -257,18 +268,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     ...(spectral ? [spectral] : []),
     control,
     mqtt.announcer,
-    // Last: once it answers, every other service has started.
-    ...(config.metrics.enabled
-      ? [
-          new MetricsService({
-            settings: config.metrics,
-            bus,
-            agentHealth: () => agentHealth(),
-            brokerConnected: () => mqtt.connected,
-            logger: log("metrics"),
-          }),
-        ]
-      : []),
+    ...observers.late,
   ];
   const agentHealth = (): TelemetryValues =>
     Object.assign(

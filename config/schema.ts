@@ -21,6 +21,7 @@ import {
 import { metricsSchema } from "./metrics.js";
 import { simSchema } from "./sim.js";
 import { resolveSlices } from "./slices.js";
+import { SPARKPLUG_AGENT_DEVICES, sparkplugSchema } from "./sparkplug.js";
 import { spectralSchema } from "./spectral.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -197,6 +198,7 @@ export const benchConfigSchema = z
     alignment: alignmentSchema,
     spectral: spectralSchema,
     metrics: metricsSchema,
+    sparkplug: sparkplugSchema,
     control: controlSchema,
     sim: simSchema,
   })
@@ -246,6 +248,14 @@ export const benchConfigSchema = z
           device.temperature.input,
         );
     }
+    if (config.sparkplug.enabled)
+      for (const name of SPARKPLUG_AGENT_DEVICES)
+        if (name in devices)
+          ctx.addIssue({
+            code: "custom",
+            path: ["devices", name],
+            message: `"${name}" is one of the agent's own Sparkplug devices (${SPARKPLUG_AGENT_DEVICES.join(", ")}): rename the device`,
+          });
     if (config.spectral.fabryPerot !== undefined)
       expect(["spectral", "fabryPerot"], config.spectral.fabryPerot, ["fabry-perot"]);
     for (const [name, axes] of Object.entries(config.safety.actuatorLimitsUm)) {

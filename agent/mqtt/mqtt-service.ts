@@ -54,7 +54,7 @@ export function readSecretFile(what: string, file: string): string {
 }
 
 /** The agent's login and TLS material: the embedded broker's own login when it has one. */
-function brokerCredentials(settings: MqttConfig) {
+export function brokerCredentials(settings: MqttConfig) {
   const embedded = settings.broker === "embedded" ? settings.embedded : undefined;
   const username = embedded?.username ?? settings.username;
   const passwordFile = embedded?.passwordFile ?? settings.passwordFile;

@@ -1,0 +1,67 @@
+/**
+ * The services that only watch the bus for outside systems, each off unless configured: the
+ * Sparkplug B edge node (SCADA) and the HTTP metrics (Prometheus). `early` go right after the MQTT
+ * service (they stop after the bench is safe, so what is published while stopping reaches SCADA); `late` go after
+ * every other service (nothing is announced, served or born before the agent is up).
+ */
+import { join } from "node:path";
+import type { BenchConfig } from "../config/schema.js";
+import type { TelemetryValues } from "../hal/interfaces.js";
+import type { Logger } from "../hal/logger.js";
+import type { ControlService } from "./control/control-service.js";
+import type { EventBus } from "./events.js";
+import { brokerCredentials, type MqttService } from "./mqtt/mqtt-service.js";
+import type { Service } from "./service.js";
+import { MetricsService } from "./services/metrics.js";
+import { SparkplugService } from "./sparkplug/sparkplug-service.js";
+
+export interface ObserverDeps {
+  bus: EventBus;
+  stateDir: string;
+  mqtt: MqttService;
+  control: ControlService;
+  safety: () => BenchConfig["safety"];
+  backend: () => string;
+  agentHealth: () => TelemetryValues;
+  log: (module: string) => Logger;
+}
+
+export function observerServices(
+  config: BenchConfig,
+  deps: ObserverDeps,
+): { early: Service[]; late: Service[] } {
+  const { bus } = deps;
+  const m = config.mqtt;
+  const sparkplug =
+    config.sparkplug.enabled &&
+    new SparkplugService({
+      settings: config.sparkplug,
+      benchId: config.benchId,
+      connection: () => ({
+        url: deps.mqtt.url,
+        clientId: `${m.clientId ?? `photon-bench-${config.benchId}`}-sparkplug`,
+        ...brokerCredentials(m),
+        keepaliveS: m.keepaliveS,
+        reconnect: m.reconnect,
+      }),
+      bus,
+      dir: join(deps.stateDir, "sparkplug"),
+      request: (verb, payload, via) => deps.control.request(verb, payload, via),
+      safety: deps.safety,
+      backend: deps.backend,
+      logger: deps.log("sparkplug"),
+    });
+  const metrics =
+    config.metrics.enabled &&
+    new MetricsService({
+      settings: config.metrics,
+      bus,
+      agentHealth: deps.agentHealth,
+      brokerConnected: () => deps.mqtt.connected,
+      logger: deps.log("metrics"),
+    });
+  return {
+    early: sparkplug ? [sparkplug] : [],
+    late: [...(sparkplug ? [sparkplug.announcer] : []), ...(metrics ? [metrics] : [])],
+  };
+}
