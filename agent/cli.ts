@@ -65,7 +65,8 @@ program
 program
   .command("schema")
   .description("print the bench file's JSON Schema (for editors: yaml-language-server)")
-  .action(async () => (await import("./tools-cli.js")).schemaCommand());
+  .option("--payloads <dir>", "instead, write the JSON Schema of every MQTT payload to <dir>/v<version>/")
+  .action(async (opts: { payloads?: string }) => (await import("./tools-cli.js")).schemaCommand(opts));
 
 program
   .command("analyze")

@@ -60,7 +60,16 @@ export interface MeasurementEvent {
   [field: string]: unknown;
 }
 
-export type AlignmentEvent = { ts: string } & AlignmentState;
+/** The aligner's state as published: the signal under its unit's name, `signalMw` or `signalCps`. */
+export type AlignmentEvent = { ts: string } & Omit<AlignmentState, "signal" | "signalUnit"> & {
+    signalMw?: number;
+    signalCps?: number;
+  };
+
+export function alignmentEvent(state: AlignmentState, ts = new Date().toISOString()): AlignmentEvent {
+  const { signal, signalUnit, ...rest } = state;
+  return { ts, ...rest, [signalUnit === "mW" ? "signalMw" : "signalCps"]: signal };
+}
 
 /** One request to the control plane and what became of it (never a secret). */
 export interface AuditEvent {

@@ -3,12 +3,14 @@
  * addresses on an I²C bus, the level of a GPIO line. The hardware back ends are loaded only by the
  * command that needs them.
  */
-import { realpath } from "node:fs/promises";
+import { mkdir, realpath, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { pino } from "pino";
 import { z } from "zod";
 import { benchConfigSchema } from "../config/schema.js";
 import { DeviceGone, DeviceTimeout, HalError } from "../hal/errors.js";
 import type { BusProvider } from "../hal/interfaces.js";
+import { PAYLOAD_SCHEMA_VERSION, payloadJsonSchema, payloadSchemas } from "./mqtt/payload-schemas.js";
 
 /** The bench document's JSON Schema: what a technician writes (before defaults). */
 export function benchJsonSchema(): object {
@@ -18,8 +20,21 @@ export function benchJsonSchema(): object {
   };
 }
 
-export async function schemaCommand(): Promise<void> {
-  process.stdout.write(`${JSON.stringify(benchJsonSchema(), null, 2)}\n`);
+/** The bench file's JSON Schema on stdout; with `payloads`, every MQTT payload's schema written to `<dir>/v<N>/`. */
+export async function schemaCommand(opts: { payloads?: string } = {}): Promise<void> {
+  if (opts.payloads === undefined) {
+    process.stdout.write(`${JSON.stringify(benchJsonSchema(), null, 2)}\n`);
+    return;
+  }
+  const dir = join(opts.payloads, `v${PAYLOAD_SCHEMA_VERSION}`);
+  await mkdir(dir, { recursive: true });
+  for (const kind of Object.keys(payloadSchemas) as Array<keyof typeof payloadSchemas>) {
+    await writeFile(
+      join(dir, `${kind}.schema.json`),
+      `${JSON.stringify(payloadJsonSchema(kind), null, 2)}\n`,
+    );
+    process.stdout.write(`${join(dir, `${kind}.schema.json`)}\n`);
+  }
 }
 
 export async function portsCommand(): Promise<void> {

@@ -139,8 +139,8 @@ export interface BusProvider {
 
 // ───────────────────────────── roles ─────────────────────────────
 
-/** A value in telemetry: numbers carry their unit in their name (`tempK`, `powerMw`). */
-export type TelemetryValue = number | boolean | string;
+/** A value in telemetry: numbers carry their unit in their name (`tempK`, `powerMw`); lists are arrays. */
+export type TelemetryValue = number | boolean | string | string[];
 export type TelemetryValues = Record<string, TelemetryValue>;
 
 /** Every driver can say how it is now, in one read of all its values. */

@@ -4,6 +4,7 @@
  * ./hardware-verbs.ts.
  */
 import { z } from "zod";
+import { withCountsArray } from "../correlation/live-engine.js";
 import { type ConfigChange, requireAvailable } from "./context.js";
 import { hardwareVerbs } from "./hardware-verbs.js";
 import { ControlError } from "./protocol.js";
@@ -69,17 +70,21 @@ export const verbs = {
     return { recording: false };
   }),
 
-  "analysis/snapshot": verb(z.strictObject({ name: z.string().optional() }), async ({ name }, ctx) => {
-    const all = ctx.latestMeasurements();
-    const measurements = name === undefined ? all : all.filter((m) => m.name === name);
-    if (name !== undefined && measurements.length === 0)
-      throw new ControlError(
-        "not-found",
-        `no measurement "${name}" yet (have ${all.map((m) => m.name).join(", ") || "none"})`,
-        "name",
-      );
-    return { measurements };
-  }),
+  /** `counts: "array"`: each histogram's counts as a plain JSON array instead of base64. */
+  "analysis/snapshot": verb(
+    z.strictObject({ name: z.string().optional(), counts: z.enum(["base64", "array"]).default("base64") }),
+    async ({ name, counts }, ctx) => {
+      const all = ctx.latestMeasurements().map((m) => (counts === "array" ? withCountsArray(m) : m));
+      const measurements = name === undefined ? all : all.filter((m) => m.name === name);
+      if (name !== undefined && measurements.length === 0)
+        throw new ControlError(
+          "not-found",
+          `no measurement "${name}" yet (have ${all.map((m) => m.name).join(", ") || "none"})`,
+          "name",
+        );
+      return { measurements };
+    },
+  ),
 
   "interlock/reset": verb(
     z.strictObject({ rules: z.array(z.string()).min(1).optional() }),

@@ -263,6 +263,20 @@ export function compactHistogram(h: CorrelationHistogram) {
   };
 }
 
+/** The published histogram's counts as a plain array (what `countsBase64` encodes). */
+export function countsOf(countsBase64: string): number[] {
+  const bytes = Buffer.from(countsBase64, "base64");
+  return Array.from({ length: bytes.length >> 2 }, (_, k) => bytes.readUInt32LE(4 * k));
+}
+
+/** A measurement with its histogram's counts as a plain JSON array instead of base64. */
+export function withCountsArray<T extends object>(measurement: T): T {
+  const h = (measurement as { histogram?: { countsBase64?: unknown } }).histogram;
+  if (typeof h?.countsBase64 !== "string") return measurement;
+  const { countsBase64, ...rest } = h;
+  return { ...measurement, histogram: { ...rest, counts: countsOf(countsBase64) } };
+}
+
 /** Two detectors `a` (channel 1) and `b` (channel 2), no sync, one CW or pulsed histogram "hbt": the benchmarks' and tests' set-up. */
 export function twoDetectorSettings(
   integrationPs: number,

@@ -18,6 +18,7 @@ import type { TelemetryValues } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import type { EventBus, StatusPayload } from "../events.js";
 import type { Service } from "../service.js";
+import { roundReadings } from "../units.js";
 import { AGENT_VERSION } from "../version.js";
 import { claimBench } from "./bench-claim.js";
 import { DurableOutbox } from "./outbox.js";
@@ -130,10 +131,18 @@ export class MqttService implements Service {
     const on = bus.on.bind(bus);
     const durable = publisher.publishDurable.bind(publisher);
     this.unsubscribe.push(
-      on("telemetry", (p) => durable("telemetry", t.telemetry(p.device), p)),
-      on("measurement", (m) => durable("measurement", t.measurement(m.name), m)),
+      // Readings rounded to their units' resolution (../units.ts); the latest measurement and
+      // alignment retained, so a new subscriber sees them at once.
+      on("telemetry", (p) =>
+        durable(
+          "telemetry",
+          t.telemetry(p.device),
+          p.state === "ok" ? { ...p, values: roundReadings(p.values) } : p,
+        ),
+      ),
+      on("measurement", (m) => durable("measurement", t.measurement(m.name), m, { retain: true })),
       on("alarm", (a) => durable("alarm", t.alarm(a.name), a, { retain: true })),
-      on("alignment", (a) => durable("alignment", t.alignment(), a)),
+      on("alignment", (a) => durable("alignment", t.alignment(), roundReadings(a), { retain: true })),
       on("audit", (a) => durable("audit", t.event("audit"), a)),
       on("config", (c) => durable("config", t.config(), c, { retain: true })),
     );

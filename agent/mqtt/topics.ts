@@ -4,8 +4,8 @@
  *   <base>/<benchId>/status                 retained {state: "online"|"offline", …}; offline is the will
  *   <base>/<benchId>/telemetry/<device>     per device, every telemetry period
  *   <base>/<benchId>/alarm/<name>           retained, on every change of an alarm
- *   <base>/<benchId>/measurement/<name>     per integration period: `rates` and one per histogram
- *   <base>/<benchId>/alignment              the aligner's state, every publishEveryS and on each change of mode
+ *   <base>/<benchId>/measurement/<name>     retained, per integration period: `rates` and one per histogram
+ *   <base>/<benchId>/alignment              retained: the aligner's state, every publishEveryS and on each change of mode
  *   <base>/<benchId>/config                 retained: version, hash and the effective config, secrets redacted
  *   <base>/<benchId>/request/<verb>         operators' requests (the agent subscribes to request/#)
  *   <base>/<benchId>/response/<verb>        the answer to each request, with its transaction id

@@ -13,7 +13,7 @@ import type { Aligner } from "../alignment/aligner.js";
 import { buildAligner } from "../alignment/setup.js";
 import type { AlignmentClock, AlignmentSignal, AlignmentState } from "../alignment/types.js";
 import { Backoff } from "../backoff.js";
-import type { AlarmPayload, EventBus } from "../events.js";
+import { type AlarmPayload, alignmentEvent, type EventBus } from "../events.js";
 import type { Service } from "../service.js";
 import type { LastGoodPosition } from "./last-position.js";
 
@@ -279,7 +279,7 @@ export class AlignmentService implements Service {
     if (state.mode !== this.lastMode || now - this.lastPublishS >= publishEveryS) {
       this.lastMode = state.mode;
       this.lastPublishS = now;
-      this.deps.bus.emit("alignment", { ts: new Date().toISOString(), ...state });
+      this.deps.bus.emit("alignment", alignmentEvent(state));
     }
   }
 

@@ -39,7 +39,7 @@ export function reportedFault(values: TelemetryValues): string | undefined {
   const parts: string[] = [];
   for (const key of ["faults", "alarms"] as const) {
     const v = values[key];
-    if (typeof v === "string" && v.trim() !== "") parts.push(v);
+    if (Array.isArray(v) && v.length > 0) parts.push(v.join(", "));
   }
   if (values.latched === true) parts.push("latched");
   return parts.length > 0 ? parts.join("; ") : undefined;
@@ -215,7 +215,7 @@ export class TelemetrySampler implements Service {
   }
 
   health(): TelemetryValues {
-    return { faultedDevices: this.faultedDevices().join(", ") };
+    return { faultedDevices: this.faultedDevices() };
   }
 
   /** Devices faulted now, for the status topic and tests. */

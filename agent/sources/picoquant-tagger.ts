@@ -198,7 +198,7 @@ export class PicoQuantTagger implements TimeTagSource {
       const warnings = await this.lib.warnings(this.dev);
       if (warnings) faults.push(warnings);
     }
-    values.faults = faults.join("; ");
+    values.faults = faults;
     return Object.assign(values, this.rates.takeOrNone());
   }
 }

@@ -224,7 +224,7 @@ export class QutagTagger implements TimeTagSource {
       ...this.count,
       reordered: this.reorder.reordered,
     };
-    values.faults = [...this.recent].join("; ");
+    values.faults = [...this.recent];
     this.recent.clear();
     return Object.assign(values, this.rates.takeOrNone());
   }

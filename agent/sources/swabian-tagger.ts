@@ -234,7 +234,7 @@ export class SwabianTagger implements TimeTagSource {
       serialNumber: String(this.hello.serial ?? ""),
       softwareVersion: String(this.hello.timeTaggerVersion ?? ""),
       ...this.count,
-      faults: [...this.recent].join("; "),
+      faults: [...this.recent],
     };
     this.recent.clear();
     return Object.assign(values, this.rates.takeOrNone());

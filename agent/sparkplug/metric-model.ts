@@ -10,6 +10,7 @@
  *  - `changes`: the metrics that moved by more than their deadband since they were last sent.
  * The caller publishes the changes as DATA, or holds them while there is no session.
  */
+import { unitOf } from "../units.js";
 import {
   DataType,
   type DataTypeCode,
@@ -39,50 +40,6 @@ interface DeviceState {
   dead: boolean;
   /** Its birth must be (re)published before its next data. */
   needsBirth: boolean;
-}
-
-/** The unit in a metric's name (`sampleTempK`, `positionUm/x`): the lab's names carry their units. */
-const UNIT_SUFFIXES: ReadonlyArray<readonly [string, string]> = [
-  ["MHz", "MHz"],
-  ["GHz", "GHz"],
-  ["Hz", "Hz"],
-  ["Psig", "psig"],
-  ["Percent", "%"],
-  ["Cps", "cps"],
-  ["Mw", "mW"],
-  ["Um", "µm"],
-  ["Ua", "µA"],
-  ["Mv", "mV"],
-  ["Ms", "ms"],
-  ["Ps", "ps"],
-  ["Ns", "ns"],
-  ["Nm", "nm"],
-  ["Pm", "pm"],
-  ["Bytes", "B"],
-  ["TempC", "°C"],
-  ["K", "K"],
-  ["S", "s"],
-  ["V", "V"],
-];
-
-function unitOfSegment(segment: string): string | undefined {
-  for (const [suffix, unit] of UNIT_SUFFIXES)
-    if (
-      segment.length > suffix.length &&
-      segment.endsWith(suffix) &&
-      /[a-z0-9]/.test(segment.at(-suffix.length - 1)!)
-    )
-      return unit;
-  return undefined;
-}
-
-export function unitOf(name: string): string | undefined {
-  const segments = name.split("/");
-  for (let i = segments.length - 1; i >= 0; i--) {
-    const unit = unitOfSegment(segments[i]!);
-    if (unit) return unit;
-  }
-  return undefined;
 }
 
 /** Values of one kind may share a metric: a number fits Double or Int64 alike. */

@@ -152,7 +152,7 @@ export class ObisLaser implements Laser {
       powerMw,
       interlockPermit: permit,
       faultCode: faults.code,
-      faults: faults.active.join(", "),
+      faults: faults.active,
     };
   }
 }

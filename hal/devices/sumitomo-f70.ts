@@ -142,7 +142,7 @@ export class SumitomoF70 implements Compressor {
     return {
       running: status.running,
       state: status.state,
-      alarms: status.alarms.join(", "),
+      alarms: status.alarms,
       ...pressures,
       ...temperatures,
     };

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { benchPerTest } from "../helpers/agent-bench.js";
+import { checkPayloads } from "../helpers/payload-check.js";
 
 const SPECTRAL = {
   "devices.cavity": {
@@ -49,6 +50,9 @@ describe("spectral purity on the sim", () => {
     const b = broad.payload as Record<string, number>;
     expect(Math.abs(b.linewidthMHz! - 3000)).toBeLessThan(4 * b.linewidthErrorMHz! + 30);
     expect((broad.payload.history as unknown[]).length).toBeGreaterThanOrEqual(3);
+    const checked = checkPayloads(root, sub.messages);
+    expect(checked.failures).toEqual([]);
+    expect(checked.kinds).toContain("measurement-linewidth");
   }, 40_000);
 
   it("follows a wandering line: the wavemeter's drift is the sim's centre shift", async () => {

@@ -75,7 +75,7 @@ describe("swabian-tagger through the Python sidecar and a fake TimeTagger module
       serialNumber: "1910000FAKE",
       softwareVersion: "2.17.4-fake",
       overflows: 0,
-      faults: "",
+      faults: [],
     });
     const calls = await log.calls();
     expect(calls).toEqual([
@@ -94,7 +94,7 @@ describe("swabian-tagger through the Python sidecar and a fake TimeTagger module
     await new Promise((r) => setTimeout(r, 300));
     const values = await running.readTelemetry();
     expect(values.overflows).toBeGreaterThan(0);
-    expect(values.faults).toContain("overflowed");
+    expect(String(values.faults)).toContain("overflowed");
   });
 
   it("a sidecar that dies is the device's fault with its exit; the next start streams again", async () => {

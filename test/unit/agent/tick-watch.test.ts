@@ -30,9 +30,11 @@ describe("late interlock ticks", () => {
 
 describe("faults an instrument reports itself", () => {
   it("a laser's faults, a compressor's alarms, a latched detector; nothing when all is well", () => {
-    expect(reportedFault({ emission: true, faults: "" })).toBeUndefined();
-    expect(reportedFault({ faults: "laser ready (not locked)" })).toBe("laser ready (not locked)");
-    expect(reportedFault({ running: false, alarms: "water temperature" })).toBe("water temperature");
+    expect(reportedFault({ emission: true, faults: [] })).toBeUndefined();
+    expect(reportedFault({ faults: ["laser ready (not locked)"] })).toBe("laser ready (not locked)");
+    expect(reportedFault({ running: false, alarms: ["water temperature", "oil"] })).toBe(
+      "water temperature, oil",
+    );
     expect(reportedFault({ latched: true, biasUa: 9 })).toBe("latched");
     expect(reportedFault({ latched: false })).toBeUndefined();
   });

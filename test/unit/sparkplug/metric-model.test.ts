@@ -1,7 +1,8 @@
 /** The edge node's metric book: units from names, report by exception, births, aliases. */
 import { describe, expect, it } from "vitest";
 import { DataType } from "../../../agent/sparkplug/codec.js";
-import { MetricModel, unitOf } from "../../../agent/sparkplug/metric-model.js";
+import { MetricModel } from "../../../agent/sparkplug/metric-model.js";
+import { roundReading, roundReadings, unitOf } from "../../../agent/units.js";
 
 const model = (deadbands: Record<string, number> = {}) =>
   new MetricModel({
@@ -29,6 +30,26 @@ describe("unitOf", () => {
   it.each(["ticks", "K", "state", "hbt/g2/g2Zero", "emission"])("%s has no unit", (name) =>
     expect(unitOf(name)).toBeUndefined(),
   );
+});
+
+describe("roundReading", () => {
+  it.each([
+    ["coupledPowerMw", 0.09978750000000002, 0.099788],
+    ["sampleTempK", 4.000512345, 4.0005],
+    ["xPositionUm", 49.765710677128425, 49.766],
+    ["heliumDischargeTempC", 55.0049, 55],
+    ["fractionOfPeak", 0.9938195858820048, 0.99382],
+    ["ticks", 123456789, 123456789],
+    ["ditherLoss", 1.2345678e-9, 1.23457e-9],
+  ])("%s %s → %s", (name, value, rounded) => expect(roundReading(name, value)).toBe(rounded));
+
+  it("rounds nested numbers by their folder's unit and leaves lists alone", () => {
+    expect(roundReadings({ positionUm: { x: 1.23456, y: 2 }, faults: ["a"], signalMw: 0.1234567 })).toEqual({
+      positionUm: { x: 1.235, y: 2 },
+      faults: ["a"],
+      signalMw: 0.123457,
+    });
+  });
 });
 
 describe("MetricModel", () => {
