@@ -246,7 +246,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     stateDir,
     mqtt,
     control,
-    safety: () => store.current.safety,
+    current: () => store.current,
     backend: () => bench.backend,
     agentHealth: () => agentHealth(),
     log,

@@ -1,6 +1,6 @@
 /**
  * The services that only watch the bus for outside systems, each off unless configured: the
- * Sparkplug B edge node (SCADA) and the HTTP metrics (Prometheus). `early` go right after the MQTT
+ * Sparkplug B edge node (SCADA), Home Assistant discovery and the HTTP metrics (Prometheus). `early` go right after the MQTT
  * service (they stop after the bench is safe, so what is published while stopping reaches SCADA); `late` go after
  * every other service (nothing is announced, served or born before the agent is up).
  */
@@ -12,15 +12,18 @@ import type { ControlService } from "./control/control-service.js";
 import type { EventBus } from "./events.js";
 import { brokerCredentials, type MqttService } from "./mqtt/mqtt-service.js";
 import type { Service } from "./service.js";
+import { HomeAssistantService } from "./services/home-assistant.js";
 import { MetricsService } from "./services/metrics.js";
 import { SparkplugService } from "./sparkplug/sparkplug-service.js";
+import { AGENT_VERSION } from "./version.js";
 
 export interface ObserverDeps {
   bus: EventBus;
   stateDir: string;
   mqtt: MqttService;
   control: ControlService;
-  safety: () => BenchConfig["safety"];
+  /** The configuration in force (a push may have changed it). */
+  current: () => BenchConfig;
   backend: () => string;
   agentHealth: () => TelemetryValues;
   log: (module: string) => Logger;
@@ -47,7 +50,7 @@ export function observerServices(
       bus,
       dir: join(deps.stateDir, "sparkplug"),
       request: (verb, payload, via) => deps.control.request(verb, payload, via),
-      safety: deps.safety,
+      safety: () => deps.current().safety,
       backend: deps.backend,
       logger: deps.log("sparkplug"),
     });
@@ -60,8 +63,24 @@ export function observerServices(
       brokerConnected: () => deps.mqtt.connected,
       logger: deps.log("metrics"),
     });
+  const homeAssistant =
+    config.homeAssistant.enabled &&
+    new HomeAssistantService({
+      settings: config.homeAssistant,
+      benchId: config.benchId,
+      version: AGENT_VERSION,
+      mqtt: deps.mqtt,
+      bus,
+      stateDir: deps.stateDir,
+      devices: () => Object.keys(deps.current().devices),
+      logger: deps.log("home-assistant"),
+    });
   return {
     early: sparkplug ? [sparkplug] : [],
-    late: [...(sparkplug ? [sparkplug.announcer] : []), ...(metrics ? [metrics] : [])],
+    late: [
+      ...(sparkplug ? [sparkplug.announcer] : []),
+      ...(homeAssistant ? [homeAssistant] : []),
+      ...(metrics ? [metrics] : []),
+    ],
   };
 }

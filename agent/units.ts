@@ -43,7 +43,7 @@ function unitOfSegment(segment: string): Unit | undefined {
     if (
       segment.length > u.suffix.length &&
       segment.endsWith(u.suffix) &&
-      /[a-z0-9]/.test(segment.at(-u.suffix.length - 1)!)
+      /[A-Za-z0-9]/.test(segment.at(-u.suffix.length - 1)!)
     )
       return u;
   return undefined;

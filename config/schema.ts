@@ -18,6 +18,7 @@ import {
   stageTravelUm,
   stageTypes,
 } from "./devices.js";
+import { homeAssistantSchema } from "./home-assistant.js";
 import { metricsSchema } from "./metrics.js";
 import { simSchema } from "./sim.js";
 import { resolveSlices } from "./slices.js";
@@ -199,6 +200,7 @@ export const benchConfigSchema = z
     spectral: spectralSchema,
     metrics: metricsSchema,
     sparkplug: sparkplugSchema,
+    homeAssistant: homeAssistantSchema,
     control: controlSchema,
     sim: simSchema,
   })
