@@ -8,7 +8,7 @@
  * 100 ms on this machine.
  */
 import mqtt from "mqtt";
-import { sendImmediately } from "../agent/mqtt/publisher.js";
+import { sendImmediately } from "../agent/mqtt/connection.js";
 import { feedTags, startLoadedAgent } from "./lib/loaded-agent.js";
 
 const REQUESTS = Number(process.env.CONTROL_BENCH_REQUESTS ?? 400);

@@ -5,7 +5,9 @@
  * telemetry events a second (20 devices, 8 readings each, every reading moving past its
  * deadband); this process subscribes to everything and measures what arrives: messages a second,
  * the latency from the event to its arrival (p50, p99; the JSON side includes the outbox's
- * batched fsync, `mqtt.outbox.flushMs`), and the child's peak RSS. One JSON line per mode, then
+ * batched fsync, `mqtt.outbox.flushMs`), the broker's acknowledgement time of the JSON publishes
+ * (handed to the client → PUBACK, p99, the agent's own `mqttPublishAckP99Ms`), and the child's
+ * peak RSS. One JSON line per mode, then
  * the ratios against the baseline. Targets (issue 13): ≥ 5,000 msg/s, p99 < 50 ms, RSS < 100 MB.
  *
  *   node dist/bench/telemetry.js           (make bench runs it; needs mosquitto installed)
@@ -176,6 +178,7 @@ async function run(url: string, sparkplug: boolean) {
     peakRssMb: Number(report.peakRssMb!.toFixed(1)),
     idleRssMb: Number(report.idleRssMb!.toFixed(1)),
     heapMb: Number(report.heapMb!.toFixed(1)),
+    publishAckP99Ms: report.mqttPublishAckP99Ms,
     eventsEmitted: report.emitted,
     outboxDropped: report.outboxDropped,
   };

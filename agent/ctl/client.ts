@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Response } from "../control/protocol.js";
-import { sendImmediately } from "../mqtt/publisher.js";
+import { sendImmediately } from "../mqtt/connection.js";
 
 export interface CtlOptions {
   broker: string;

@@ -21,8 +21,9 @@ import type { Service } from "../service.js";
 import { roundReadings } from "../units.js";
 import { AGENT_VERSION } from "../version.js";
 import { claimBench } from "./bench-claim.js";
+import type { OutgoingMessage } from "./connection.js";
 import { DurableOutbox } from "./outbox.js";
-import { MqttPublisher, type OutgoingMessage } from "./publisher.js";
+import { MqttPublisher } from "./publisher.js";
 import type { MessageHandler } from "./subscriptions.js";
 import { Topics } from "./topics.js";
 
@@ -250,6 +251,7 @@ export class MqttService implements Service {
           mqttConnects: s.connects,
           mqttQueued: s.queued,
           mqttDropped: s.dropped,
+          mqttPublishAckP99Ms: s.publishAckP99Ms,
           outboxPendingMessages: o.pendingMessages,
           outboxPendingBytes: o.pendingBytes,
           outboxBytesWritten: o.bytesWritten,

@@ -11,65 +11,19 @@
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Logger } from "../../hal/logger.js";
 import { Backoff } from "../backoff.js";
-import type { DurableOutbox } from "./outbox.js";
+import {
+  type OutgoingMessage,
+  PROTOCOL_REFUSED,
+  PUMP_CHUNK,
+  type PublisherOptions,
+  type PublisherStats,
+  STABLE_CONNECTION_MS,
+  sendImmediately,
+  VOLATILE_LIMIT,
+} from "./connection.js";
+import { LatencyWindow } from "./latency.js";
 import type { MessageKind } from "./outbox-thin.js";
 import { type MessageHandler, Subscriptions } from "./subscriptions.js";
-
-export interface OutgoingMessage {
-  topic: string;
-  payload: string;
-  retain: boolean;
-  /** MQTT 5 only: the correlation data of the request this answers (dropped on 3.1.1). */
-  correlationData?: Buffer;
-}
-
-export interface PublisherOptions {
-  url: string;
-  clientId: string;
-  username?: string | undefined;
-  password?: string | undefined;
-  /** PEM contents for mqtts:// (CA, client certificate and key). */
-  tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean } | undefined;
-  protocolVersion: "auto" | 4 | 5;
-  keepaliveS: number;
-  reconnect: { initialDelayMs: number; maxDelayMs: number };
-  /** MQTT 5: how long the broker keeps the session after a disconnect. */
-  sessionExpiryS: number;
-  /** Where event messages wait until the broker has them. */
-  outbox: DurableOutbox;
-  will: OutgoingMessage;
-  /** Messages published first on every (re)connect, e.g. the retained `online` status. */
-  birth: () => OutgoingMessage[];
-  /** The connection was lost (after having been up), or is up again after a loss. */
-  onConnectionChange?: (connected: boolean) => void;
-}
-
-export interface PublisherStats {
-  connected: boolean;
-  protocolVersion: 4 | 5;
-  connects: number;
-  published: number;
-  queued: number;
-  dropped: number;
-}
-
-/**
- * Sends small packets at once. MQTT.js leaves Nagle's algorithm on; with the peer's delayed ACK a
- * request and its response each waited ~40 ms on loopback (88 ms a round trip in bench/control.ts).
- */
-export function sendImmediately(client: MqttClient): void {
-  const stream = client.stream as { setNoDelay?: (noDelay: boolean) => void } | undefined;
-  stream?.setNoDelay?.(true);
-}
-
-/** A connection that holds this long resets the reconnect backoff. */
-export const STABLE_CONNECTION_MS = 10_000;
-
-/** Responses and status messages held in memory while the broker is away. */
-export const VOLATILE_LIMIT = 1000;
-
-/** CONNACK codes for "unsupported protocol version": 1 in MQTT 3.1.1, 0x84 in MQTT 5. */
-const PROTOCOL_REFUSED = new Set([1, 0x84]);
 
 export class MqttPublisher {
   private client: MqttClient | undefined;
@@ -87,6 +41,9 @@ export class MqttPublisher {
   private lostConnection = false;
   /** Connected, subscribed, birth sent: the journal may be pumped (in order). */
   private sessionReady = false;
+  private pumpScheduled = false;
+  /** Handed to the client → acknowledged by the broker, ms, for event messages. */
+  private readonly ackLatency = new LatencyWindow();
 
   constructor(
     private readonly options: PublisherOptions,
@@ -106,6 +63,7 @@ export class MqttPublisher {
       connected: this.connected,
       protocolVersion: this.version,
       queued: this.outbox.length,
+      publishAckP99Ms: this.ackLatency.quantile(0.99),
       ...this.stats,
     };
   }
@@ -228,16 +186,27 @@ export class MqttPublisher {
     this.options.outbox.append(kind, topic, body, options.retain ?? false);
   }
 
-  /** Hands the journal's ready messages to the client, in order, while connected. */
+  /**
+   * Hands the journal's ready messages to the client, in order, while connected; at most
+   * PUMP_CHUNK a turn of the event loop, so a backlog (an outage's, a batched fsync's) does not
+   * hold the loop the interlock tick runs on.
+   */
   pump(): void {
     const client = this.client;
     if (!this.sessionReady || !client?.connected) return;
     const outbox = this.options.outbox;
+    let handed = 0;
     for (const message of outbox.ready()) {
       if (!client.connected) return;
+      if (handed++ === PUMP_CHUNK) {
+        this.pumpSoon();
+        return;
+      }
       message.handed = true;
+      const handedAtMs = performance.now();
       client.publish(message.topic, message.payload, { qos: 1, retain: message.retain }, (err) => {
         if (!err) {
+          this.ackLatency.record(performance.now() - handedAtMs);
           outbox.acknowledge(message);
           return;
         }
@@ -247,6 +216,15 @@ export class MqttPublisher {
       });
       this.stats.published++;
     }
+  }
+
+  private pumpSoon(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   /**

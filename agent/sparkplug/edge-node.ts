@@ -19,7 +19,7 @@
 import mqtt, { type MqttClient } from "mqtt";
 import type { Logger } from "../../hal/logger.js";
 import { Backoff } from "../backoff.js";
-import { type PublisherOptions, STABLE_CONNECTION_MS, sendImmediately } from "../mqtt/publisher.js";
+import { type PublisherOptions, STABLE_CONNECTION_MS, sendImmediately } from "../mqtt/connection.js";
 import { DataType, encodePayload, type MetricValue, type SparkplugMetric } from "./codec.js";
 import { BdSeqFile, HeldData, type HeldRecord } from "./hold.js";
 import { readInbound } from "./inbound.js";
