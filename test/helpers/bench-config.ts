@@ -4,6 +4,20 @@ import type { BenchConfig } from "../../config/schema.js";
 
 export const SIM_EXAMPLE = "config/examples/sim-bench.yaml";
 
+/** The devices of the example bench (written out: a test notices one that goes missing). */
+export const SIM_DEVICES = [
+  "cryostat",
+  "compressor",
+  "laser",
+  "powerMonitor",
+  "stage",
+  "detectorA",
+  "detectorB",
+  "door",
+  "cryostatOk",
+  "tagger",
+] as const;
+
 export function simConfig(overrides: Record<string, unknown> = {}): BenchConfig {
   return loadConfig({ file: SIM_EXAMPLE, overrides }).config;
 }

@@ -3,6 +3,7 @@
  * them and sets REQUIRE_MOSQUITTO / REQUIRE_SOCAT so a missing one fails instead of skipping),
  * free ports, the built agent as a child process, and an MQTT subscriber that waits for messages.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, chmodSync, constants, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
@@ -10,6 +11,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import mqtt, { type MqttClient } from "mqtt";
+import { MessageLog } from "./message-log.js";
 
 export function findTool(name: string, requireEnv: string): string | undefined {
   const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin", "/sbin"];
@@ -145,8 +147,8 @@ export interface Received {
 /** Subscribes to `topic` and keeps every message; `waitFor` resolves with the first that matches. */
 export async function subscriber(url: string, topic: string, protocolVersion: 4 | 5 = 4) {
   const client: MqttClient = await mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 0 });
-  const messages: Received[] = [];
-  const waiters = new Set<() => void>();
+  const log = new MessageLog<Received>(topic);
+  const { messages } = log;
   client.on("message", (t, payload, packet) => {
     let parsed: Record<string, unknown>;
     try {
@@ -154,27 +156,10 @@ export async function subscriber(url: string, topic: string, protocolVersion: 4 
     } catch {
       parsed = { raw: payload.toString() };
     }
-    messages.push({ topic: t, payload: parsed, retain: packet.retain });
-    for (const w of waiters) w();
+    log.push({ topic: t, payload: parsed, retain: packet.retain });
   });
   await client.subscribeAsync(topic, { qos: 1 });
-  const waitFor = (match: (m: Received) => boolean, timeoutMs = 10_000, from = 0): Promise<Received> =>
-    new Promise((resolve, reject) => {
-      const check = () => {
-        const found = messages.slice(from).find(match);
-        if (!found) return false;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(found);
-        return true;
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`no matching message on ${topic} within ${timeoutMs} ms (got ${messages.length})`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
+  const waitFor = log.waitFor.bind(log);
   let sent = 0;
   /** Sends `request/<verb>` under `root` and resolves with the response to that transaction. */
   const request = async (

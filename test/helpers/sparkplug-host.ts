@@ -13,6 +13,7 @@ import {
   type SparkplugMetric,
   type SparkplugPayload,
 } from "../../agent/sparkplug/codec.js";
+import { MessageLog } from "./message-log.js";
 
 export interface SparkplugMessage {
   topic: string;
@@ -30,13 +31,13 @@ export async function sparkplugHost(url: string, groupId: string, edgeNodeId: st
     reconnectPeriod: 0,
     clean: true,
   });
-  const messages: SparkplugMessage[] = [];
-  const waiters = new Set<() => void>();
+  const log = new MessageLog<SparkplugMessage>(`the Sparkplug topics of ${edgeNodeId}`);
+  const { messages } = log;
   const prefix = `spBv1.0/${groupId}/`;
   client.on("message", (topic, payload, packet) => {
     const [type, edge, device] = topic.slice(prefix.length).split("/");
     if (edge !== edgeNodeId || !type) return;
-    messages.push({
+    log.push({
       topic,
       type,
       device,
@@ -44,32 +45,11 @@ export async function sparkplugHost(url: string, groupId: string, edgeNodeId: st
       retain: packet.retain,
       payload: decodePayload(payload),
     });
-    for (const w of waiters) w();
   });
   await client.subscribeAsync(`${prefix}+/${edgeNodeId}/#`, { qos: 1 });
   await client.subscribeAsync(`${prefix}+/${edgeNodeId}`, { qos: 1 });
 
-  const waitFor = (
-    match: (m: SparkplugMessage) => boolean,
-    timeoutMs = 10_000,
-    from = 0,
-  ): Promise<SparkplugMessage> =>
-    new Promise((resolve, reject) => {
-      const check = () => {
-        const found = messages.slice(from).find(match);
-        if (!found) return false;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(found);
-        return true;
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`no matching Sparkplug message within ${timeoutMs} ms (got ${messages.length})`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
+  const waitFor = log.waitFor.bind(log);
 
   const command = async (type: "NCMD" | "DCMD", device: string | undefined, metrics: SparkplugMetric[]) => {
     const topic = `${prefix}${type}/${edgeNodeId}${device ? `/${device}` : ""}`;

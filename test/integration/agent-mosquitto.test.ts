@@ -5,7 +5,7 @@
 import { hostname } from "node:os";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SIM_EXAMPLE } from "../helpers/bench-config.js";
+import { SIM_DEVICES, SIM_EXAMPLE } from "../helpers/bench-config.js";
 import {
   type AgentProcess,
   type Broker,
@@ -16,18 +16,7 @@ import {
 } from "../helpers/processes.js";
 
 const mosquitto = findTool("mosquitto", "REQUIRE_MOSQUITTO");
-const DEVICES = [
-  "cryostat",
-  "compressor",
-  "laser",
-  "powerMonitor",
-  "stage",
-  "detectorA",
-  "detectorB",
-  "door",
-  "cryostatOk",
-  "tagger",
-];
+const DEVICES = SIM_DEVICES;
 
 describe.skipIf(!mosquitto)("agent process against a real Mosquitto", () => {
   let broker: Broker;

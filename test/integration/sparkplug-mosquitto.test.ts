@@ -14,25 +14,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RunningAgent, startAgent } from "../../agent/main.js";
 import { DataType } from "../../agent/sparkplug/codec.js";
 import { createSimulatedBench } from "../../sim/provider.js";
-import { simConfig } from "../helpers/bench-config.js";
+import { SIM_DEVICES, simConfig } from "../helpers/bench-config.js";
 import { type Broker, findTool, startMosquitto, subscriber } from "../helpers/processes.js";
 import { type SparkplugHost, sparkplugHost } from "../helpers/sparkplug-host.js";
 import { violations } from "../helpers/sparkplug-statements.js";
 
 const mosquitto = findTool("mosquitto", "REQUIRE_MOSQUITTO");
 const GROUP = "it-lab";
-const BENCH_DEVICES = [
-  "cryostat",
-  "compressor",
-  "laser",
-  "powerMonitor",
-  "stage",
-  "detectorA",
-  "detectorB",
-  "door",
-  "cryostatOk",
-  "tagger",
-];
 
 describe.skipIf(!mosquitto)("Sparkplug B edge node against a real Mosquitto", () => {
   let broker: Broker;
@@ -82,7 +70,7 @@ describe.skipIf(!mosquitto)("Sparkplug B edge node against a real Mosquitto", ()
   it("births every device with units and limits, reports by exception, kills a faulted device, and ends with NDEATH", async () => {
     const { sim, host, stop } = await start("spb-births");
     const nbirth = await host.waitFor((m) => m.type === "NBIRTH");
-    for (const device of [...BENCH_DEVICES, "interlocks", "agent"])
+    for (const device of [...SIM_DEVICES, "interlocks", "agent"])
       await host.waitFor((m) => m.type === "DBIRTH" && m.device === device, 10_000);
     expect(nbirth.payload.metrics.find((m) => m.name === "Node Info/Bench Id")?.value).toBe("spb-births");
     const power = host.birthMetric("laser", "powerMw")!;
