@@ -44,7 +44,9 @@ function entity(
 ): Entity {
   const objectId = id(object);
   return {
-    topic: `${c.prefix}/${component}/${id(c.benchId)}/${objectId}/config`,
+    // The node id keeps the bench id as it is (letters, digits, _ and -), so a broker ACL can
+    // match it with the agent's user name.
+    topic: `${c.prefix}/${component}/${c.benchId}/${objectId}/config`,
     config: {
       unique_id: `photon_bench_${id(c.benchId)}_${objectId}`,
       object_id: `${id(c.benchId)}_${objectId}`,

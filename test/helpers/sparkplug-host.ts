@@ -4,7 +4,7 @@
  * specification's schema, keeps them in arrival order, and can publish a primary host STATE and
  * NCMD / DCMD commands.
  */
-import mqtt, { type MqttClient } from "mqtt";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import {
   DataType,
   decodePayload,
@@ -25,11 +25,18 @@ export interface SparkplugMessage {
   payload: SparkplugPayload;
 }
 
-export async function sparkplugHost(url: string, groupId: string, edgeNodeId: string) {
+/** `tls`: a host's certificate and the CA, for an mqtts:// broker. */
+export async function sparkplugHost(
+  url: string,
+  groupId: string,
+  edgeNodeId: string,
+  tls: IClientOptions = {},
+) {
   const client: MqttClient = await mqtt.connectAsync(url, {
     protocolVersion: 4,
     reconnectPeriod: 0,
     clean: true,
+    ...tls,
   });
   const log = new MessageLog<SparkplugMessage>(`the Sparkplug topics of ${edgeNodeId}`);
   const { messages } = log;

@@ -35,7 +35,7 @@ describe("Home Assistant discovery", () => {
     try {
       const config = async (topic: string) =>
         (await ha.waitFor((m) => m.topic === `homeassistant/${topic}/config`, 15_000)).payload as Discovery;
-      const sample = await config("sensor/ha_bench/cryostat_sampleTempK");
+      const sample = await config("sensor/ha-bench/cryostat_sampleTempK");
       expect(sample).toMatchObject({
         unique_id: "photon_bench_ha_bench_cryostat_sampleTempK",
         device_class: "temperature",
@@ -52,26 +52,26 @@ describe("Home Assistant discovery", () => {
         4,
         1,
       );
-      expect(await config("sensor/ha_bench/powerMonitor_coupledPowerMw")).toMatchObject({
+      expect(await config("sensor/ha-bench/powerMonitor_coupledPowerMw")).toMatchObject({
         device_class: "power",
         unit_of_measurement: "mW",
       });
-      expect(await config("sensor/ha_bench/tagger_detectorACps")).toMatchObject({
+      expect(await config("sensor/ha-bench/tagger_detectorACps")).toMatchObject({
         unit_of_measurement: "cps",
       });
-      expect(await config("binary_sensor/ha_bench/interlock_door")).toMatchObject({ device_class: "safety" });
-      expect(await config("sensor/ha_bench/g2_zero_hbt")).toMatchObject({
+      expect(await config("binary_sensor/ha-bench/interlock_door")).toMatchObject({ device_class: "safety" });
+      expect(await config("sensor/ha-bench/g2_zero_hbt")).toMatchObject({
         state_topic: `${root}/measurement/hbt`,
       });
-      expect(await config("sensor/ha_bench/alignment_mode")).toMatchObject({
+      expect(await config("sensor/ha-bench/alignment_mode")).toMatchObject({
         state_topic: `${root}/alignment`,
       });
-      const retained = await subscriber(agent.brokerUrl, "homeassistant/+/ha_bench/#");
+      const retained = await subscriber(agent.brokerUrl, "homeassistant/+/ha-bench/#");
       await retained.waitFor((m) => m.topic.endsWith("/cryostat_sampleTempK/config") && m.retain, 2000);
       await retained.close();
 
       // The switch: Home Assistant renders command_template with value ON/OFF and publishes it.
-      const emission = await config("switch/ha_bench/laser_emission");
+      const emission = await config("switch/ha-bench/laser_emission");
       expect(emission.command_topic).toBe(`${root}/request/laser/emission`);
       const render = (value: "ON" | "OFF", n: number) =>
         String(emission.command_template)
@@ -110,8 +110,8 @@ describe("Home Assistant discovery", () => {
         sim.clock.start();
         return startAgent(config, { logger, providers: { sim: sim.provider }, stateDir });
       };
-      const topic = "homeassistant/sensor/ha_remove/compressor_heliumDischargeTempC/config";
-      const watch = await subscriber(broker.url, "homeassistant/+/ha_remove/#");
+      const topic = "homeassistant/sensor/ha-remove/compressor_heliumDischargeTempC/config";
+      const watch = await subscriber(broker.url, "homeassistant/+/ha-remove/#");
       try {
         const first = await run(true);
         await watch.waitFor((m) => m.topic === topic && m.payload.unique_id !== undefined, 10_000);
@@ -121,7 +121,7 @@ describe("Home Assistant discovery", () => {
         const second = await run(false);
         try {
           await watch.waitFor((m) => m.topic === topic && m.payload.raw === "", 10_000, from);
-          const late = await subscriber(broker.url, "homeassistant/+/ha_remove/#");
+          const late = await subscriber(broker.url, "homeassistant/+/ha-remove/#");
           // What Home Assistant would see now: the cryostat's entities, none of the compressor's.
           await late.waitFor((m) => m.topic.endsWith("/cryostat_sampleTempK/config"), 5000);
           expect(late.messages.filter((m) => m.topic.includes("/compressor_"))).toEqual([]);

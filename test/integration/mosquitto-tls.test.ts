@@ -13,6 +13,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SIM_EXAMPLE } from "../helpers/bench-config.js";
 import { type AgentProcess, findTool, freePort, spawnAgent } from "../helpers/processes.js";
+import { sparkplugHost } from "../helpers/sparkplug-host.js";
 
 const mosquitto = findTool("mosquitto", "REQUIRE_MOSQUITTO");
 const openssl = findTool("openssl", "REQUIRE_MOSQUITTO");
@@ -76,6 +77,7 @@ function makeCertificates(dir: string): void {
   sign("agent", BENCH);
   sign("operator", "operator");
   sign("viewer", "viewer");
+  sign("scada", "scada");
 }
 
 describe.skipIf(!mosquitto || !openssl)("Mosquitto with mutual TLS and the shipped ACL", () => {
@@ -136,6 +138,7 @@ describe.skipIf(!mosquitto || !openssl)("Mosquitto with mutual TLS and the shipp
       PHOTON_BENCH_MQTT__TLS__CERT_FILE: join(dir, "agent.crt"),
       PHOTON_BENCH_MQTT__TLS__KEY_FILE: join(dir, "agent.key"),
       PHOTON_BENCH_LOOPS__TELEMETRY__PERIOD_MS: "300",
+      PHOTON_BENCH_SPARKPLUG__ENABLED: "true",
     });
     // A viewer watches everything the bench publishes.
     watcher = await mqtt.connectAsync(url, {
@@ -175,6 +178,23 @@ describe.skipIf(!mosquitto || !openssl)("Mosquitto with mutual TLS and the shipp
     expect(laserPowers().at(-1)).toBeCloseTo(3, 1);
     const audited = seen.filter((m) => m.topic === `${ROOT}/event/audit`).map((m) => m.payload.request);
     expect(audited).toEqual([{ powerMw: 3 }]);
+  }, 30_000);
+
+  it("the shipped ACL lets the agent's edge node publish and take commands, and a Sparkplug host command it", async () => {
+    const host = await sparkplugHost(url, "photon-bench", BENCH, {
+      ca: readFileSync(join(dir, "ca.crt")),
+      cert: readFileSync(join(dir, "scada.crt")),
+      key: readFileSync(join(dir, "scada.key")),
+    });
+    try {
+      // The birth went out before the host came: it asks for another (NCMD), and the node answers.
+      await host.rebirth();
+      const birth = await host.waitFor((m) => m.type === "NBIRTH", 10_000);
+      expect(birth.payload.seq).toBe(0);
+      await host.waitFor((m) => m.type === "DBIRTH" && m.device === "laser", 10_000);
+    } finally {
+      await host.close();
+    }
   }, 30_000);
 
   it("no certificate, or no trust in the lab's CA: no connection (exit 5)", async () => {
