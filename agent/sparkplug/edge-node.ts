@@ -43,6 +43,8 @@ export interface EdgeNodeOptions extends ConnectionOptions {
   model: MetricModel;
   /** A device metric written by a DCMD (its name; the value already of the metric's kind). */
   onCommand: (device: string, metric: string, value: MetricValue) => void;
+  /** Node metrics read afresh at each birth (what is known only once the agent runs). */
+  nodeValues?: () => Record<string, Reading>;
   /** A command that is no command (undecodable, unknown metric, wrong type): why. */
   onRefused: (why: string) => void;
   logger: Logger;
@@ -232,7 +234,7 @@ export class EdgeNode {
     const { model } = this.o;
     model.unbornAll();
     this.live = false;
-    model.update("", { bdSeq: this.bdSeq }, Date.now());
+    model.update("", { bdSeq: this.bdSeq, ...this.o.nodeValues?.() }, Date.now());
     this.send("NBIRTH", undefined, model.birth(""));
     for (const id of model.liveDeviceIds()) this.send("DBIRTH", id, model.birth(id));
     this.stats.births++;

@@ -79,6 +79,7 @@ export class SparkplugService implements Service {
       model,
       onCommand: (device, metric, value) => void this.command(device, metric, value),
       onRefused: (why) => this.result(false, why),
+      nodeValues: () => ({ "Node Info/Backend": this.deps.backend() }),
       logger,
     });
     this.edge = edge;

@@ -73,6 +73,7 @@ describe.skipIf(!mosquitto)("Sparkplug B edge node against a real Mosquitto", ()
     for (const device of [...SIM_DEVICES, "interlocks", "agent"])
       await host.waitFor((m) => m.type === "DBIRTH" && m.device === device, 10_000);
     expect(nbirth.payload.metrics.find((m) => m.name === "Node Info/Bench Id")?.value).toBe("spb-births");
+    expect(nbirth.payload.metrics.find((m) => m.name === "Node Info/Backend")?.value).toBe("sim");
     const power = host.birthMetric("laser", "powerMw")!;
     expect(power).toMatchObject({
       datatype: DataType.Double,
