@@ -69,7 +69,7 @@ export class EdgeNode {
 
   constructor(private readonly o: EdgeNodeOptions) {
     this.backoff = new Backoff(o.reconnect.initialDelayMs, o.reconnect.maxDelayMs);
-    this.bdSeqFile = new BdSeqFile(o.dir);
+    this.bdSeqFile = new BdSeqFile(o.dir, o.logger);
     this.held = new HeldData(o.dir, o.holdMaxBytes, o.logger, () => this.releaseHeld());
     this.hostOnline = o.primaryHostId === undefined;
   }

@@ -16,22 +16,35 @@ import type { Reading } from "./metric-model.js";
 
 export class BdSeqFile {
   private readonly file: string;
+  /** The last one used, for when the file cannot be read or written. */
+  private last: number | undefined;
 
-  constructor(dir: string) {
+  constructor(
+    dir: string,
+    private readonly logger: Logger,
+  ) {
     this.file = join(dir, "bdseq.json");
   }
 
-  /** The bdSeq for the next CONNECT: 0 the first time, then one more than the last (mod 256), saved first. */
+  /**
+   * The bdSeq for the next CONNECT: 0 the first time, then one more than the last (mod 256),
+   * saved first. A state directory that refuses the write is logged and the count goes on in
+   * memory (a host then sees the sequence restart after the agent does).
+   */
   async next(): Promise<number> {
-    let last: number | undefined;
     try {
       const saved = JSON.parse(await readFile(this.file, "utf8")) as { bdSeq?: unknown };
-      if (Number.isInteger(saved.bdSeq)) last = saved.bdSeq as number;
+      if (Number.isInteger(saved.bdSeq)) this.last = saved.bdSeq as number;
     } catch {
-      last = undefined;
+      // no file yet (or unreadable): the count in memory, or 0
     }
-    const next = last === undefined ? 0 : (last + 1) % 256;
-    await writeFileAtomic(this.file, `${JSON.stringify({ bdSeq: next })}\n`);
+    const next = this.last === undefined ? 0 : (this.last + 1) % 256;
+    this.last = next;
+    try {
+      await writeFileAtomic(this.file, `${JSON.stringify({ bdSeq: next })}\n`);
+    } catch (err) {
+      this.logger.error({ file: this.file, err: (err as Error).message }, "Sparkplug bdSeq not saved");
+    }
     return next;
   }
 }
