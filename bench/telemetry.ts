@@ -11,6 +11,7 @@
  * the ratios against the baseline. Targets (issue 13): ≥ 5,000 msg/s, p99 < 50 ms, RSS < 100 MB.
  *
  *   node dist/bench/telemetry.js           (make bench runs it; needs mosquitto installed)
+ *   TELEMETRY_BENCH_NODE_FLAGS=--optimize-for-size node dist/bench/telemetry.js   (V8 flags for the child)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
