@@ -7,6 +7,7 @@ import type { CtlClient } from "./client.js";
 const short = (value: unknown): string => {
   if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toPrecision(4);
   if (typeof value === "boolean" || typeof value === "string") return String(value);
+  if (Array.isArray(value)) return value.map(String).join(", "); // a list: faults, alarms
   return "…";
 };
 

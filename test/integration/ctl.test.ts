@@ -115,6 +115,9 @@ describe("photon-bench ctl", () => {
     expect((await watch.exit).code).toBe(0);
     expect(watch.stdout()).toMatch(laser);
     expect(watch.stdout()).toMatch(cryostat);
+    // A list (the laser's faults, none now) prints as its items, not as "…".
+    expect(watch.stdout()).toMatch(/telemetry\/laser\s.*\bfaults=(\s|$)/m);
+    expect(watch.stdout()).not.toContain("faults=…");
   }, 20_000);
 
   it("config push (a patch) shows the change, applies it, and the history and rollback follow", async () => {
