@@ -130,18 +130,21 @@ describe.skipIf(!mosquitto)("Sparkplug B edge node against a real Mosquitto", ()
     const audit = await subscriber(broker.url, `${root}/event/audit`);
     try {
       await host.waitFor((m) => m.type === "DBIRTH" && m.device === "laser");
-      const lastResult = (from: number) =>
-        host.waitFor(
-          (m) => m.type === "NDATA" && m.payload.metrics.some((x) => typeof x.value === "string"),
+      /** Writes a metric as a host does; resolves with the node's Commands/Last Result that follows. */
+      const write = async (device: string, metric: string, value: boolean | number) => {
+        const from = host.messages.length;
+        await host.write(device, metric, value);
+        const alias = host.birthMetric("", "Commands/Last Result")!.alias;
+        const result = await host.waitFor(
+          (m) => m.type === "NDATA" && m.payload.metrics.some((x) => x.alias === alias),
           10_000,
           from,
         );
-      const resultText = (m: Awaited<ReturnType<typeof lastResult>>) =>
-        m.payload.metrics.find((x) => typeof x.value === "string")!.value as string;
+        return { from, text: result.payload.metrics.find((x) => x.alias === alias)!.value as string };
+      };
 
-      let from = host.messages.length;
-      await host.write("laser", "emission", false);
-      expect(resultText(await lastResult(from))).toMatch(/laser\/emission: done/);
+      const off = await write("laser", "emission", false);
+      expect(off.text).toMatch(/laser\/emission: done/);
       expect(sim.bench.laser.emission).toBe(false);
       // (Values held before the first birth come after it as history: not what the write did.)
       const emissionAlias = host.birthMetric("laser", "emission")!.alias;
@@ -151,18 +154,14 @@ describe.skipIf(!mosquitto)("Sparkplug B edge node against a real Mosquitto", ()
           m.device === "laser" &&
           m.payload.metrics.some((x) => x.alias === emissionAlias && !x.isHistorical),
         5000,
-        from,
+        off.from,
       );
       expect(host.latest("laser", "emission")).toBe(false);
 
-      from = host.messages.length;
-      await host.write("laser", "powerMw", 50);
-      expect(resultText(await lastResult(from))).toMatch(/refused \(limit\)/);
+      expect((await write("laser", "powerMw", 50)).text).toMatch(/refused \(limit\)/);
       expect(sim.bench.laser.powerSetMw).toBeLessThanOrEqual(10);
 
-      from = host.messages.length;
-      await host.write("cryostat", "sampleTempK", 3);
-      expect(resultText(await lastResult(from))).toMatch(/read-only/);
+      expect((await write("cryostat", "sampleTempK", 3)).text).toMatch(/read-only/);
 
       sim.bench.inject({ fault: "door-open", durationS: 30 });
       await host.waitFor(
@@ -172,9 +171,7 @@ describe.skipIf(!mosquitto)("Sparkplug B edge node against a real Mosquitto", ()
           m.payload.metrics.some((x) => x.value === true && !x.isHistorical),
         5000,
       );
-      from = host.messages.length;
-      await host.write("laser", "emission", true);
-      expect(resultText(await lastResult(from))).toMatch(/refused \(interlock\)/);
+      expect((await write("laser", "emission", true)).text).toMatch(/refused \(interlock\)/);
       expect(sim.bench.laser.emission).toBe(false);
       const audited = await audit.waitFor(
         (m) => m.payload.via === "sparkplug" && m.payload.code === "interlock",
