@@ -11,6 +11,8 @@ import type { HalError } from "../hal/errors.js";
 import type { TelemetryValues, TimeTagChunk } from "../hal/interfaces.js";
 import type { Logger } from "../hal/logger.js";
 import type { AlignmentState } from "./alignment/types.js";
+import type { GameDayScore } from "./operations/game-day.js";
+import type { IncidentPayload, NotificationPayload, RunPayload, SliPayload } from "./operations/types.js";
 
 export interface StatusPayload {
   state: "online" | "offline";
@@ -94,6 +96,11 @@ export interface ConfigEvent {
 }
 
 export interface AgentEvents {
+  incident: IncidentPayload;
+  notification: NotificationPayload;
+  sli: SliPayload;
+  run: RunPayload;
+  gameday: GameDayScore;
   telemetry: TelemetryPayload;
   measurement: MeasurementEvent;
   alarm: AlarmPayload;
@@ -107,10 +114,22 @@ export interface AgentEvents {
 
 export type EventName = keyof AgentEvents;
 type Listener<E extends EventName> = (event: AgentEvents[E]) => void;
+type Enricher<E extends EventName> = (event: AgentEvents[E]) => AgentEvents[E];
 
 export class EventBus {
   private readonly listeners = new Map<EventName, Set<Listener<never>>>();
+  private readonly enrichers = new Map<EventName, Enricher<never>>();
   private listenerErrors = 0;
+
+  /**
+   * One function that adds to every event of a kind before any listener sees it (the run id on
+   * measurements and alarms). At most one per kind; returns the undo.
+   */
+  enrich<E extends EventName>(name: E, enricher: Enricher<E>): () => void {
+    if (this.enrichers.has(name)) throw new Error(`${name} events already have an enricher`);
+    this.enrichers.set(name, enricher as unknown as Enricher<never>);
+    return () => this.enrichers.delete(name);
+  }
 
   constructor(private readonly logger: Logger) {}
 
@@ -121,9 +140,17 @@ export class EventBus {
     return () => set.delete(listener as Listener<never>);
   }
 
-  emit<E extends EventName>(name: E, event: AgentEvents[E]): void {
+  emit<E extends EventName>(name: E, given: AgentEvents[E]): void {
     const set = this.listeners.get(name) as Set<Listener<E>> | undefined;
     if (!set) return;
+    const enricher = this.enrichers.get(name) as unknown as Enricher<E> | undefined;
+    let event = given;
+    try {
+      if (enricher) event = enricher(given);
+    } catch (err) {
+      this.listenerErrors++;
+      this.logger.error({ event: name, err: (err as Error).message }, "an event enricher failed");
+    }
     for (const listener of set) {
       try {
         listener(event);

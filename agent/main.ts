@@ -14,6 +14,7 @@ import { join } from "node:path";
 import type { Backend } from "../config/common.js";
 import { isTagger } from "../config/devices.js";
 import type { BenchConfig } from "../config/schema.js";
+import type { SimFaultEvent } from "../config/sim.js";
 import type { BusProvider, TelemetryValues } from "../hal/interfaces.js";
 import type { Logger } from "../hal/logger.js";
 import { ConfigStore, loadStartingConfig } from "./control/config-store.js";
@@ -25,6 +26,7 @@ import { EmbeddedBrokerService, embeddedLogin } from "./mqtt/broker.js";
 import { MqttService } from "./mqtt/mqtt-service.js";
 import type { Topics } from "./mqtt/topics.js";
 import { observerServices } from "./observers.js";
+import { operationsParts } from "./operations/setup.js";
 import { type Service, startInOrder, stopInReverse } from "./service.js";
 import { AlignmentService } from "./services/alignment.js";
 import { BenchDevicesService } from "./services/bench-devices.js";
@@ -42,6 +44,9 @@ import { TimeTagStreams } from "./services/time-tags.js";
 import { AGENT_VERSION } from "./version.js";
 
 export { AGENT_VERSION };
+
+/** The simulated bench's fault injection (game days). */
+type SimFaults = { inject(fault: Omit<SimFaultEvent, "atS">): void };
 
 export interface AgentOptions {
   logger: Logger;
@@ -67,6 +72,8 @@ export interface AgentOptions {
   takeover?: boolean;
   /** Another agent took the bench over with --takeover: the caller stops this one. */
   onTakenOver?: (other: StatusPayload) => void;
+  /** The simulated bench a caller built (`providers.sim`), for game days' fault injection. */
+  simBench?: SimFaults;
 }
 
 export interface RunningAgent {
@@ -84,7 +91,12 @@ export interface RunningAgent {
 }
 
 /** The bus back end of one kind: the caller's, or loaded here on first use. */
-async function openProvider(kind: Backend, config: BenchConfig, options: AgentOptions): Promise<BusProvider> {
+async function openProvider(
+  kind: Backend,
+  config: BenchConfig,
+  options: AgentOptions,
+  onSim: (bench: SimFaults) => void,
+): Promise<BusProvider> {
   const given = options.providers?.[kind];
   if (given) return given;
   const { logger } = options;
@@ -92,6 +104,7 @@ async function openProvider(kind: Backend, config: BenchConfig, options: AgentOp
     const { createSimulatedBench } = await import("../sim/provider.js");
     const sim = createSimulatedBench(config, logger, options.simSpeed ?? 1);
     sim.clock.start();
+    onSim(sim.bench);
     logger.info({ seed: config.sim.seed, speed: options.simSpeed ?? 1 }, "simulated bench running");
     return sim.provider;
   }
@@ -110,6 +123,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
   if (starting.version > 0)
     logger.info({ version: starting.version }, "applying the last accepted configuration");
   const { slices } = config;
+  let simBench = options.simBench;
 
   const broker =
     config.mqtt.broker === "embedded"
@@ -128,7 +142,10 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
       const before = await latches.load();
       return new Set(before === "all" ? config.interlocks.map((r) => r.name) : before.keys());
     },
-    openProvider: (kind) => openProvider(kind, config, options),
+    openProvider: (kind) =>
+      openProvider(kind, config, options, (b) => {
+        simBench = b;
+      }),
     logger: log("devices"),
   });
   const { devices } = bench;
@@ -145,7 +162,13 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     ...(options.takeover ? { takeover: true } : {}),
   });
   const recording =
-    slices.recording && new RecordingService({ slice: slices.recording, bus, logger: log("recording") });
+    slices.recording &&
+    new RecordingService({
+      slice: slices.recording,
+      bus,
+      logger: log("recording"),
+      runId: () => ops.runId(),
+    });
   const latest = new LatestReadings();
   const interlocks = new InterlockService({
     rules: config.interlocks,
@@ -221,6 +244,18 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     bus,
     logger: log("config"),
   });
+  const ops = operationsParts(config, {
+    bus,
+    stateDir,
+    current: () => store.current,
+    softwareVersion: AGENT_VERSION,
+    configHash: () => store.get().hash,
+    request: (verb, payload, via) => control.request(verb, payload, via),
+    clearRetained: (topic) => mqtt.send({ topic, payload: "", retain: true }),
+    incidentTopic: (id) => mqtt.topics.incident(id),
+    simInject: () => simBench && ((fault) => simBench?.inject(fault)),
+    log,
+  });
   const control = new ControlService({
     mqtt,
     bus,
@@ -237,6 +272,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
       alignment: alignment || undefined,
       recording: recording || undefined,
       config: store,
+      operations: ops.control,
     },
     logger: log("control"),
   });
@@ -257,6 +293,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     ...observers.early,
     store,
     new ClockWatch({ bus, logger: log("clock") }),
+    ...ops.early,
     ...(recording ? [recording] : []),
     bench,
     interlocks,
@@ -267,6 +304,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     ...(alignment ? [alignment] : []),
     ...(spectral ? [spectral] : []),
     control,
+    ...ops.late,
     mqtt.announcer,
     ...observers.late,
   ];

@@ -20,6 +20,7 @@ import {
 } from "./devices.js";
 import { homeAssistantSchema } from "./home-assistant.js";
 import { metricsSchema } from "./metrics.js";
+import { checkOperationMetrics, operationsSchema } from "./operations.js";
 import { simSchema } from "./sim.js";
 import { resolveSlices } from "./slices.js";
 import { SPARKPLUG_AGENT_DEVICES, sparkplugSchema } from "./sparkplug.js";
@@ -201,6 +202,7 @@ export const benchConfigSchema = z
     metrics: metricsSchema,
     sparkplug: sparkplugSchema,
     homeAssistant: homeAssistantSchema,
+    operations: operationsSchema,
     control: controlSchema,
     sim: simSchema,
   })
@@ -258,6 +260,7 @@ export const benchConfigSchema = z
             path: ["devices", name],
             message: `"${name}" is one of the agent's own Sparkplug devices (${SPARKPLUG_AGENT_DEVICES.join(", ")}): rename the device`,
           });
+    checkOperationMetrics(config.operations, devices, ctx);
     if (config.spectral.fabryPerot !== undefined)
       expect(["spectral", "fabryPerot"], config.spectral.fabryPerot, ["fabry-perot"]);
     for (const [name, axes] of Object.entries(config.safety.actuatorLimitsUm)) {

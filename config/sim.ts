@@ -28,7 +28,7 @@ export const simFaultEventSchema = z.strictObject({
   fault: simFaultSchema,
   /** Device name for detector-latch, detector-over-bright, garbled-reply and device-unplugged. */
   device: topicSafeName.optional(),
-  /** Seconds until the fault clears by itself (unplugged device plugged back, unlock relocks). */
+  /** Seconds until the fault clears by itself (unplugged device plugged back, unlock relocks; a compressor trip's cause, which a reset cannot clear meanwhile). */
   durationS: z.number().positive().optional(),
   /** fibre-knock: displacement of the fibre, µm (knocks move the spot by tens of µm). */
   knockUm: z.number().optional(),

@@ -258,7 +258,11 @@ export class SimBench {
     };
     switch (fault.fault) {
       case "compressor-trip":
-        this.compressor.trip();
+        // With a duration, the cause (warm cooling water) lasts that long: a reset fails meanwhile.
+        this.compressor.trip(fault.durationS !== undefined);
+        until(() => {
+          this.compressor.causeHeld = false;
+        });
         break;
       case "laser-unlock":
         this.laser.unlocked = true;

@@ -68,9 +68,18 @@ export class CompressorModel {
     this.returnPsig = config.returnPsig;
   }
 
-  trip(): void {
+  /** True while the trip's cause lasts (cooling water still too warm): a reset does not clear it. */
+  causeHeld = false;
+
+  trip(held = false): void {
     this.running = false;
     this.alarmBits |= 1 << TRIP_ALARM_BIT;
+    this.causeHeld = held;
+  }
+
+  /** `$RS1`: clears the latched alarms, unless the trip's cause is still there. */
+  resetAlarms(): void {
+    if (!this.causeHeld) this.alarmBits = 0;
   }
 
   /** `$ON1` starts only with no alarm latched, as the real compressor does. */

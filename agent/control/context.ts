@@ -7,6 +7,9 @@ import type { SafetyConfig } from "../../config/schema.js";
 import type { AlignmentState } from "../alignment/types.js";
 import type { BenchDevices } from "../devices.js";
 import type { AlarmPayload, MeasurementEvent } from "../events.js";
+import type { RunbookRun } from "../operations/runbook-runner.js";
+import type { RunStart } from "../operations/runs.js";
+import type { IncidentPayload, RunPayload } from "../operations/types.js";
 import { ControlError } from "./protocol.js";
 
 export interface InterlockControl {
@@ -30,6 +33,26 @@ export interface RecordingControl {
 export interface AlarmControl {
   active(): AlarmPayload[];
   acknowledge(name: string, by: string): AlarmPayload | undefined;
+}
+
+/** Runs, maintenance windows, incidents and runbooks (agent/operations/). */
+export interface OperationsControl {
+  startRun(args: RunStart): RunPayload;
+  stopRun(): RunPayload | undefined;
+  currentRun(): RunPayload | undefined;
+  openMaintenance(minutes: number, reason: string, by: string): { until: string };
+  closeMaintenance(): boolean;
+  incidents(): IncidentPayload[];
+  acknowledgeIncident(id: string, by: string): IncidentPayload | undefined;
+  /** The run started, or why not. */
+  runRunbook(name: string, trigger: string): RunbookRun | string;
+  runbookNames(): string[];
+  /** Injects a fault on the simulated bench and scores the chain; why not, as a string. */
+  gameDay(
+    fault: string,
+    device: string | undefined,
+    durationS: number | undefined,
+  ): { started: string } | string;
 }
 
 /** The config verbs' back end (./config-store.ts). */
@@ -70,6 +93,7 @@ export interface ControlContext {
   alignment: AlignmentControl | undefined;
   recording: RecordingControl | undefined;
   config: ConfigControl | undefined;
+  operations: OperationsControl | undefined;
 }
 
 /** The device a request names, or the bench's only one of that kind. */

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { withCountsArray } from "../correlation/live-engine.js";
 import { type ConfigChange, requireAvailable } from "./context.js";
 import { hardwareVerbs } from "./hardware-verbs.js";
+import { operationsVerbs } from "./operations-verbs.js";
 import { ControlError } from "./protocol.js";
 import { type Verb, verb } from "./verb.js";
 
@@ -52,6 +53,7 @@ export const verbs = {
   ),
 
   ...hardwareVerbs,
+  ...operationsVerbs,
 
   "alignment/search": alignmentVerb("search"),
   "alignment/peak": alignmentVerb("peak"),

@@ -136,8 +136,12 @@ export class LiveCorrelationEngine {
 
   private finishPeriod(): void {
     const index = this.periods++;
+    // The tagger's own clock at the period's end, s: the measurement's wall-clock `ts` beside it
+    // relates the two clocks once per integration period.
+    const tagClockEndS = (this.baseEpochPs! + this.periodStartPs + this.settings.integrationPs) / 1e12;
     this.histograms.end((histograms, tags) => {
-      this.publish(this.rates(index, tags));
+      const rates = this.rates(index, tags);
+      this.publish({ ...rates, payload: { ...rates.payload, tagClockEndS } });
       const { settings } = this;
       settings.histograms.forEach((h, i) => {
         const histogram = { ...histograms[i]!, spanPs: settings.integrationPs };
@@ -146,6 +150,7 @@ export class LiveCorrelationEngine {
           payload: {
             period: index,
             integrationS: settings.integrationPs / 1e12,
+            tagClockEndS,
             ...histogramMeasurement(h, histogram),
           },
         });

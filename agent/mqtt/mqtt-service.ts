@@ -146,6 +146,11 @@ export class MqttService implements Service {
       on("alignment", (a) => durable("alignment", t.alignment(), roundReadings(a), { retain: true })),
       on("audit", (a) => durable("audit", t.event("audit"), a)),
       on("config", (c) => durable("config", t.config(), c, { retain: true })),
+      on("incident", (i) => durable("incident", t.incident(i.id), i, { retain: true })),
+      on("notification", (n) => durable("notification", t.event("notification"), n)),
+      on("sli", (v) => durable("sli", t.sli(v.name), v, { retain: true })),
+      on("run", (r) => durable("run", t.run(), r, { retain: true })),
+      on("gameday", (g) => durable("gameday", t.gameday(), g, { retain: true })),
     );
     await publisher.subscribe(t.status(), (message) => this.watchStatus(message.payload));
     void publisher.start(0);

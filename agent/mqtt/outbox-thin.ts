@@ -2,11 +2,23 @@
  * What the outbox gives up when it is full (./outbox.ts): telemetry first, and gently — the
  * oldest samples become one summary per device per minute (min, mean and max of each number);
  * then, if that is not enough, the oldest telemetry goes; only then the oldest of the other
- * kinds (measurements, alignment, config, audit, alarms). Messages already handed to the
+ * kinds (measurements, alignment, config, audit, alarms, incidents, SLIs, …). Messages already handed to the
  * broker stay: they cannot be called back.
  */
 
-export const MESSAGE_KINDS = ["telemetry", "measurement", "alarm", "alignment", "audit", "config"] as const;
+export const MESSAGE_KINDS = [
+  "telemetry",
+  "measurement",
+  "alarm",
+  "alignment",
+  "audit",
+  "config",
+  "incident",
+  "notification",
+  "sli",
+  "run",
+  "gameday",
+] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 export interface JournalMessage {

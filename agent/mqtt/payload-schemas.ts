@@ -6,6 +6,13 @@
  * Objects are open (a new field is not a break); the fields listed are required when marked so.
  */
 import { z } from "zod";
+import {
+  gamedayPayload,
+  incidentPayload,
+  notificationPayload,
+  runPayload,
+  sliPayload,
+} from "./operations-payloads.js";
 
 export const PAYLOAD_SCHEMA_VERSION = 1;
 
@@ -73,6 +80,7 @@ const alarm = z.looseObject({
   message: z.string(),
   since: ts.optional(),
   acknowledged: z.looseObject({ by: z.string(), ts }).optional(),
+  runId: z.string().optional().describe("the run in progress when it was raised"),
 });
 
 const axisUm = z.partialRecord(z.enum(["x", "y", "z"]), z.number());
@@ -91,7 +99,22 @@ const alignment = z.looseObject({
   note: z.string().optional(),
 });
 
-const envelope = { ts, seq, name: z.string(), source: z.string() };
+const envelope = {
+  ts,
+  seq,
+  name: z.string(),
+  source: z.string(),
+  runId: z.string().optional().describe("the run in progress (run/start)"),
+  analysis: z
+    .looseObject({ softwareVersion: z.string(), configHash: z.string(), integrationS: z.number() })
+    .optional()
+    .describe("what produced it: the correlation settings, the software version and the config hash"),
+  clock: z
+    .looseObject({ clock: z.literal("system"), synced: z.boolean().nullable(), source: z.string() })
+    .optional()
+    .describe("the clock `ts` is on and whether the system says it is synchronised"),
+  tagClockEndS: z.number().optional().describe("the tagger's own clock at the period's end, s (beside `ts`)"),
+};
 
 const detectorRate = z.looseObject({
   photons: z.int().min(0),
@@ -184,6 +207,11 @@ export const payloadSchemas = {
   config: { topic: "config", schema: config },
   audit: { topic: "event/audit", schema: audit },
   response: { topic: "response/<verb>", schema: response },
+  incident: { topic: "incident/<id>", schema: incidentPayload },
+  notification: { topic: "event/notification", schema: notificationPayload },
+  sli: { topic: "sli/<name>", schema: sliPayload },
+  run: { topic: "run", schema: runPayload },
+  gameday: { topic: "gameday", schema: gamedayPayload },
 } as const;
 
 export type PayloadKind = keyof typeof payloadSchemas;
@@ -197,10 +225,22 @@ export function payloadKindOf(relativeTopic: string): PayloadKind | undefined {
       : second === "linewidth"
         ? "measurement-linewidth"
         : "measurement-histogram";
-  if (first === "event") return second === "audit" ? "audit" : undefined;
-  return (["status", "telemetry", "alarm", "alignment", "config", "response"] as const).find(
-    (k) => k === first,
-  );
+  if (first === "event")
+    return second === "audit" ? "audit" : second === "notification" ? "notification" : undefined;
+  return (
+    [
+      "status",
+      "telemetry",
+      "alarm",
+      "alignment",
+      "config",
+      "response",
+      "incident",
+      "sli",
+      "run",
+      "gameday",
+    ] as const
+  ).find((k) => k === first);
 }
 
 /** The published JSON Schema of one payload kind. */

@@ -10,6 +10,11 @@
  *   <base>/<benchId>/request/<verb>         operators' requests (the agent subscribes to request/#)
  *   <base>/<benchId>/response/<verb>        the answer to each request, with its transaction id
  *   <base>/<benchId>/event/audit            every request and its outcome
+ *   <base>/<benchId>/incident/<id>          retained while open (and keepResolvedS after): symptoms, cause, timeline, runbooks
+ *   <base>/<benchId>/event/notification     every page, ticket and resolution
+ *   <base>/<benchId>/sli/<name>             retained: availability (with SLOs, budgets, burn rates), quality, background, coupling, mttr
+ *   <base>/<benchId>/run                    retained: the run in progress (or the last one, stopped)
+ *   <base>/<benchId>/gameday                retained: the last game day's score
  */
 
 export class Topics {
@@ -41,6 +46,22 @@ export class Topics {
 
   config(): string {
     return `${this.root}/config`;
+  }
+
+  incident(id: string): string {
+    return `${this.root}/incident/${id}`;
+  }
+
+  sli(name: string): string {
+    return `${this.root}/sli/${name}`;
+  }
+
+  run(): string {
+    return `${this.root}/run`;
+  }
+
+  gameday(): string {
+    return `${this.root}/gameday`;
   }
 
   event(kind: string): string {

@@ -54,6 +54,8 @@ interface OpenFile {
   startPs: number;
   lastPs: number;
   bytes: number;
+  /** The run in progress when the file began (agent/operations/runs.ts). */
+  runId: string | undefined;
 }
 
 export const MANIFEST = "manifest.jsonl";
@@ -77,6 +79,7 @@ export class TagRecorder {
     private readonly settings: RecorderSettings,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
+    private readonly runId: () => string | undefined = () => undefined,
   ) {}
 
   getStats(): RecorderStats {
@@ -164,6 +167,7 @@ export class TagRecorder {
       encoder: new PtuT2Encoder(this.settings.syncChannel),
       patch: header.patch,
       startedAt,
+      runId: this.runId(),
       epochPs: chunk.epochPs,
       startPs: chunk.timesPs[from]!,
       lastPs: 0,
@@ -195,6 +199,7 @@ export class TagRecorder {
       startedAt: file.startedAt.toISOString(),
       endedAt: endedAt.toISOString(),
       records: file.encoder.records,
+      ...(file.runId ? { runId: file.runId } : {}),
     });
     this.stats.filesClosed++;
     await this.applyRetention();

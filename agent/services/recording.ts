@@ -16,6 +16,8 @@ export interface RecordingDeps {
   slice: RecordingSlice;
   bus: EventBus;
   logger: Logger;
+  /** The run in progress, written beside each file in the manifest. */
+  runId?: () => string | undefined;
 }
 
 export class RecordingService implements Service {
@@ -33,7 +35,7 @@ export class RecordingService implements Service {
 
   async start(): Promise<void> {
     const settings = recorderSettingsFrom(this.deps.slice);
-    const candidate = new TagRecorder(settings, this.deps.logger);
+    const candidate = new TagRecorder(settings, this.deps.logger, undefined, this.deps.runId);
     try {
       await candidate.start();
     } catch (err) {

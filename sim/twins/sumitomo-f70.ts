@@ -49,7 +49,7 @@ export class SumitomoF70Twin implements LineInstrument {
         c.running = false;
         return f70Reply("OFF", []);
       case "RS1":
-        c.alarmBits = 0;
+        c.resetAlarms();
         return f70Reply("RS1", []);
       default:
         return "$???,3278";

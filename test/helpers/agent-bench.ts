@@ -28,7 +28,12 @@ export async function runBench(
   const sim = createSimulatedBench(config, logger);
   sim.clock.start();
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), `photon-bench-${benchId}-`)));
-  const agent = await startAgent(config, { logger, providers: { sim: sim.provider }, stateDir });
+  const agent = await startAgent(config, {
+    logger,
+    providers: { sim: sim.provider },
+    simBench: sim.bench,
+    stateDir,
+  });
   const sub = await subscriber(`mqtt://127.0.0.1:${port}`, `photon-bench/${benchId}/#`);
   return { sim, agent, sub, stateDir, logger, root: `photon-bench/${benchId}` };
 }

@@ -18,6 +18,13 @@ export const SIM_DEVICES = [
   "tagger",
 ] as const;
 
+/**
+ * The example bench with `overrides`. Its runbook triggers are off unless a test sets
+ * `operations.runbooks`: automation acting on a fault would change what other tests watch.
+ */
 export function simConfig(overrides: Record<string, unknown> = {}): BenchConfig {
-  return loadConfig({ file: SIM_EXAMPLE, overrides }).config;
+  return loadConfig({
+    file: SIM_EXAMPLE,
+    overrides: { "operations.runbooks": { triggers: [] }, ...overrides },
+  }).config;
 }

@@ -31,6 +31,18 @@ describe("published payloads", () => {
     expect(await sub.request(root, "no/such-verb")).toMatchObject({ status: "error" });
     const snapshot = await sub.request(root, "analysis/snapshot", { name: "hbt", counts: "array" });
     await sub.waitFor((m) => m.topic === `${root}/event/audit`);
+    const run = await sub.request(root, "run/start", { name: "payloads", operator: "test", sample: "QD-7" });
+    const runId = (run.data as { runId: string }).runId;
+    await sub.waitFor((m) => m.topic === `${root}/run`, 5000);
+    const tagged = await sub.waitFor(
+      (m) => m.topic === `${root}/measurement/hbt` && m.payload.runId === runId,
+      10_000,
+    );
+    expect(tagged.payload.analysis).toMatchObject({
+      integrationS: 1,
+      histogram: { name: "hbt", binPs: 100 },
+    });
+    await sub.waitFor((m) => m.topic === `${root}/sli/quality`, 15_000);
 
     const { kinds, failures } = checkPayloads(root, sub.messages);
     expect(failures).toEqual([]);
@@ -40,9 +52,12 @@ describe("published payloads", () => {
         "alignment",
         "audit",
         "config",
+        "incident",
         "measurement-histogram",
         "measurement-rates",
         "response",
+        "run",
+        "sli",
         "status",
         "telemetry",
       ].sort(),
