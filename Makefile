@@ -4,7 +4,7 @@ BIN := node_modules/.bin
 SOURCES := $(shell find agent hal sim config bench -name '*.ts' 2>/dev/null)
 CONFIG ?= config/examples/sim-bench.yaml
 
-.PHONY: setup build run test chaos bench bench-alignment check clean
+.PHONY: setup build run test chaos bench bench-alignment check clean package
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -42,10 +42,14 @@ bench-alignment: build
 	node dist/bench/alignment.js $(ARGS)
 	node dist/bench/alignment.js --signal counts --peak-cps 50000 $(ARGS)
 
+## make package — a versioned release tarball (dist-package/photon-bench-<version>.tar.gz) for systemd/install.sh.
+package: build
+	@bash systemd/package.sh
+
 ## make check — strict type check and lint/format check.
 check: setup
 	$(BIN)/tsc --noEmit
 	$(BIN)/biome check .
 
 clean:
-	rm -rf dist test-results
+	rm -rf dist test-results dist-package

@@ -63,6 +63,19 @@ program
   .action(async (opts) => (await import("./run-cli.js")).checkConfigCommand(opts));
 
 program
+  .command("self-check")
+  .description(
+    "can this installation run the bench? config, state directory, devices' buses, broker (and the agent's status)",
+  )
+  .addOption(configOption())
+  .addOption(new Option("--state-dir <dir>", "the agent's state directory").default(STATE_DIR))
+  .option("--broker <url>", "an MQTT broker instead of the file's")
+  .option("--expect-version <v>", "also require the agent's retained status: online with this version")
+  .option("--wait-s <s>", "how long to wait for the broker and the agent's status", "30")
+  .option("--json", "one JSON object instead of one line per check")
+  .action(async (opts) => (await import("./self-check.js")).selfCheckCommand(opts));
+
+program
   .command("schema")
   .description("print the bench file's JSON Schema (for editors: yaml-language-server)")
   .option("--payloads <dir>", "instead, write the JSON Schema of every MQTT payload to <dir>/v<version>/")

@@ -28,6 +28,8 @@ export interface StatusPayload {
   startedAt?: string;
   /** The simulated or the real bench. */
   backend?: string;
+  /** The last update of this installation (systemd/install.sh): done, or rolled back and why. */
+  lastUpdate?: { result: "updated" | "rolled-back"; from?: string; to: string; ts: string; reason?: string };
 }
 
 export type DeviceFault = ReturnType<HalError["toJSON"]> | { error: string; message: string };

@@ -1,9 +1,8 @@
 /**
  * The composition root: from a parsed bench configuration to a running agent. It builds the list
  * of services, each with its config slice and its dependencies in one object, starts them in
- * order and stops them in reverse — nothing else. It is also the one place that loads the bus
- * back ends (`backend: sim | hardware`), lazily, so the simulated bench never loads the native
- * hardware libraries and a hardware bench never loads the simulator.
+ * order and stops them in reverse — nothing else. The bus back ends (`backend: sim | hardware`)
+ * are loaded lazily by ./providers.ts.
  *
  * The order is the safety order: the devices and the interlocks come up before anything is
  * sampled, streamed or moved; at stop, motion, streams and sampling end first, then the
@@ -14,7 +13,6 @@ import { join } from "node:path";
 import type { Backend } from "../config/common.js";
 import { isTagger } from "../config/devices.js";
 import type { BenchConfig } from "../config/schema.js";
-import type { SimFaultEvent } from "../config/sim.js";
 import type { BusProvider, TelemetryValues } from "../hal/interfaces.js";
 import type { Logger } from "../hal/logger.js";
 import { ConfigStore, loadStartingConfig } from "./control/config-store.js";
@@ -27,6 +25,7 @@ import { MqttService } from "./mqtt/mqtt-service.js";
 import type { Topics } from "./mqtt/topics.js";
 import { observerServices } from "./observers.js";
 import { operationsParts } from "./operations/setup.js";
+import { openProvider, type SimFaults } from "./providers.js";
 import { type Service, startInOrder, stopInReverse } from "./service.js";
 import { AlignmentService } from "./services/alignment.js";
 import { BenchDevicesService } from "./services/bench-devices.js";
@@ -44,9 +43,6 @@ import { TimeTagStreams } from "./services/time-tags.js";
 import { AGENT_VERSION } from "./version.js";
 
 export { AGENT_VERSION };
-
-/** The simulated bench's fault injection (game days). */
-type SimFaults = { inject(fault: Omit<SimFaultEvent, "atS">): void };
 
 export interface AgentOptions {
   logger: Logger;
@@ -88,28 +84,6 @@ export interface RunningAgent {
   bus: EventBus;
   /** Drives the bench to its safe state, publishes `offline`, closes everything. */
   stop(reason?: string): Promise<void>;
-}
-
-/** The bus back end of one kind: the caller's, or loaded here on first use. */
-async function openProvider(
-  kind: Backend,
-  config: BenchConfig,
-  options: AgentOptions,
-  onSim: (bench: SimFaults) => void,
-): Promise<BusProvider> {
-  const given = options.providers?.[kind];
-  if (given) return given;
-  const { logger } = options;
-  if (kind === "sim") {
-    const { createSimulatedBench } = await import("../sim/provider.js");
-    const sim = createSimulatedBench(config, logger, options.simSpeed ?? 1);
-    sim.clock.start();
-    onSim(sim.bench);
-    logger.info({ seed: config.sim.seed, speed: options.simSpeed ?? 1 }, "simulated bench running");
-    return sim.provider;
-  }
-  const { createHardwareProvider } = await import("../hal/backends/hardware-provider.js");
-  return createHardwareProvider(config.gpio, logger);
 }
 
 export async function startAgent(baseConfig: BenchConfig, options: AgentOptions): Promise<RunningAgent> {
@@ -251,6 +225,10 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     softwareVersion: AGENT_VERSION,
     configHash: () => store.get().hash,
     request: (verb, payload, via) => control.request(verb, payload, via),
+    audit: (entry) => {
+      control.audit.append(entry);
+      bus.emit("audit", entry);
+    },
     clearRetained: (topic) => mqtt.send({ topic, payload: "", retain: true }),
     incidentTopic: (id) => mqtt.topics.incident(id),
     simInject: () => simBench && ((fault) => simBench?.inject(fault)),

@@ -56,6 +56,19 @@ export function readSecretFile(what: string, file: string): string {
 }
 
 /** The agent's login and TLS material: the embedded broker's own login when it has one. */
+/** The update script's record of the last update or rollback, if any and readable. */
+function readLastUpdate(file: string, logger: Logger): StatusPayload["lastUpdate"] {
+  try {
+    const u = JSON.parse(readFileSync(file, "utf8")) as NonNullable<StatusPayload["lastUpdate"]>;
+    if (typeof u.result === "string" && typeof u.to === "string") return u;
+    logger.warn({ file }, "update.json has no result/to: not published");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+      logger.warn({ file, err: (err as Error).message }, "update.json unreadable: not published");
+  }
+  return undefined;
+}
+
 export function brokerCredentials(settings: MqttConfig) {
   const embedded = settings.broker === "embedded" ? settings.embedded : undefined;
   const username = embedded?.username ?? settings.username;
@@ -89,8 +102,12 @@ export class MqttService implements Service {
     return this.deps.brokerUrl();
   }
 
+  /** What the update script last did (systemd/install.sh writes `<state-dir>/update.json`). */
+  private lastUpdate: StatusPayload["lastUpdate"];
+
   async start(): Promise<void> {
     const { settings, bus, logger } = this.deps;
+    this.lastUpdate = readLastUpdate(join(this.deps.stateDir, "update.json"), logger);
     const credentials = brokerCredentials(settings);
     if (!this.deps.takeover)
       await claimBench(
@@ -282,6 +299,7 @@ export class MqttService implements Service {
         pid: process.pid,
         startedAt: this.deps.startedAt,
         ...(state === "online" ? { version: AGENT_VERSION, backend: this.deps.backend() } : {}),
+        ...(state === "online" && this.lastUpdate ? { lastUpdate: this.lastUpdate } : {}),
       } satisfies StatusPayload),
     };
   }

@@ -30,6 +30,16 @@ const status = z.looseObject({
   pid: z.int().optional(),
   startedAt: ts.optional(),
   backend: z.string().optional(),
+  lastUpdate: z
+    .looseObject({
+      result: z.enum(["updated", "rolled-back"]),
+      from: z.string().optional(),
+      to: z.string(),
+      ts,
+      reason: z.string().optional(),
+    })
+    .optional()
+    .describe("the installation's last update (systemd/install.sh): done, or rolled back and why"),
 });
 
 const telemetryValue = z.union([z.number(), z.boolean(), z.string(), z.array(z.string())]);

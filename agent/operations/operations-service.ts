@@ -12,15 +12,15 @@ import type { BenchConfig } from "../../config/schema.js";
 import type { TelemetryValues } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import type { Response } from "../control/protocol.js";
-import type { EventBus } from "../events.js";
+import type { AuditEvent, EventBus } from "../events.js";
 import type { PreparedChange, Service } from "../service.js";
 import { BackgroundFile } from "../state-files.js";
 import { AlertRules } from "./alert-rules.js";
 import { IncidentBook } from "./incidents.js";
 import { MetricView } from "./metric-view.js";
 import { mttr, QualityTracker } from "./quality.js";
-import { type RunbookRun, runRunbook } from "./runbook-runner.js";
-import { loadRunbooks, type Runbook, shippedRunbooksDir } from "./runbook-schema.js";
+import { RunbookDesk } from "./runbook-desk.js";
+import type { RunbookRun } from "./runbook-runner.js";
 import { SloLedger } from "./slo-ledger.js";
 import { Topology } from "./topology.js";
 import type { IncidentPayload, NotificationPayload } from "./types.js";
@@ -36,6 +36,8 @@ export interface OperationsDeps {
   bus: EventBus;
   stateDir: string;
   request: (verb: string, payload: Buffer, via: string) => Promise<Response>;
+  /** Writes an audit line (file and event/audit): each runbook step's outcome and timing. */
+  audit?: (entry: AuditEvent) => void;
   runId: () => string | undefined;
   /** Clears a retained topic on the broker (a resolved incident, once forgotten). */
   clearRetained: (topic: string) => void;
@@ -57,13 +59,12 @@ export class OperationsService implements Service {
   private readonly saved: BackgroundFile;
   private readonly resolved: Array<{ resolvedAtMs: number; ttrS: number }> = [];
   private readonly resolvedIds = new Set<string>();
-  private runbooks = new Map<string, Runbook>();
-  private running: { incident: string; abort: AbortController; done: Promise<void> } | undefined;
+  private readonly desk: RunbookDesk;
   private readonly offs: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
   private ticks = 0;
   private lastRunId: string | undefined;
-  private readonly counts = { incidentsOpened: 0, pages: 0, tickets: 0, runbooksRun: 0, runbooksFailed: 0 };
+  private readonly counts = { incidentsOpened: 0, pages: 0, tickets: 0 };
 
   constructor(private readonly deps: OperationsDeps) {
     const dir = join(deps.stateDir, "operations");
@@ -84,6 +85,14 @@ export class OperationsService implements Service {
       quiet: () => this.windows.quiet(),
       alertSeverity: (a) => this.alerts.severityOf(a),
     });
+    this.desk = new RunbookDesk({
+      request: deps.request,
+      ...(deps.audit ? { audit: deps.audit } : {}),
+      view: this.view,
+      logger: deps.logger,
+      ...(deps.pollMs ? { pollMs: deps.pollMs } : {}),
+      progress: (id, run, ended) => this.incidents.runbookProgress(id, run, ended),
+    });
     const w = deps.config.operations.webhook;
     this.webhook =
       w.enabled && w.url
@@ -95,12 +104,10 @@ export class OperationsService implements Service {
 
   async start(): Promise<void> {
     const s = this.deps.config.operations;
-    this.runbooks = await loadRunbooks([shippedRunbooksDir(), ...(s.runbooks.dir ? [s.runbooks.dir] : [])]);
-    for (const t of s.runbooks.triggers)
-      if (!this.runbooks.has(t.runbook))
-        throw new Error(
-          `operations.runbooks.triggers: no runbook "${t.runbook}" (have ${[...this.runbooks.keys()].join(", ")})`,
-        );
+    await this.desk.load(
+      s.runbooks.dir,
+      s.runbooks.triggers.map((t) => t.runbook),
+    );
     await this.ledger.loaded;
     const bus = this.deps.bus;
     const laser = s.backgroundLaser;
@@ -119,8 +126,7 @@ export class OperationsService implements Service {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     for (const off of this.offs.splice(0)) off();
-    this.running?.abort.abort();
-    await this.running?.done;
+    await this.desk.stop();
     this.ledger.save(Date.now());
     this.saveIncidents();
     this.view.close();
@@ -136,6 +142,7 @@ export class OperationsService implements Service {
   health(): TelemetryValues {
     return {
       ...this.counts,
+      ...this.desk.counts,
       alertsSuppressed: this.alerts.suppressed,
       incidentsOpen: this.incidents.open().length,
       /** warm-up, maintenance or none: whether alerts and availability count now. */
@@ -146,41 +153,11 @@ export class OperationsService implements Service {
 
   /** Starts a runbook by name (a command, or an incident's trigger); refuses while one runs. */
   runRunbook(name: string, trigger: string, incident?: string): RunbookRun | string {
-    const book = this.runbooks.get(name);
-    if (!book) return `no runbook "${name}" (have ${[...this.runbooks.keys()].join(", ")})`;
-    if (this.running) return `runbook for incident ${this.running.incident} is running: one at a time`;
-    const abort = new AbortController();
-    const run: RunbookRun = { runbook: name, trigger, startedAt: new Date().toISOString(), steps: [] };
-    this.counts.runbooksRun++;
-    this.deps.logger.info({ runbook: name, trigger, incident }, "runbook started");
-    const done = runRunbook(
-      book,
-      trigger,
-      {
-        request: this.deps.request,
-        view: this.view,
-        ...(this.deps.pollMs ? { pollMs: this.deps.pollMs } : {}),
-        onStep: (r, step) => {
-          this.deps.logger.info({ runbook: name, ...step }, "runbook step");
-          if (incident) this.incidents.runbookProgress(incident, r, false);
-        },
-      },
-      abort.signal,
-    ).then((r) => {
-      this.running = undefined;
-      if (r.outcome !== "recovered") this.counts.runbooksFailed++;
-      this.deps.logger[r.outcome === "recovered" ? "info" : "error"](
-        { runbook: name, outcome: r.outcome },
-        "runbook ended",
-      );
-      if (incident) this.incidents.runbookProgress(incident, r, true);
-    });
-    this.running = { incident: incident ?? "(command)", abort, done };
-    return run;
+    return this.desk.run(name, trigger, incident);
   }
 
   runbookNames(): string[] {
-    return [...this.runbooks.keys()];
+    return this.desk.names();
   }
 
   private startRunbook(i: IncidentPayload): string | undefined {

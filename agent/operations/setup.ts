@@ -9,7 +9,7 @@ import type { SimFaultEvent } from "../../config/sim.js";
 import type { Logger } from "../../hal/logger.js";
 import type { OperationsControl } from "../control/context.js";
 import type { Response } from "../control/protocol.js";
-import type { EventBus } from "../events.js";
+import type { AuditEvent, EventBus } from "../events.js";
 import type { Service } from "../service.js";
 import { ClockSync } from "./clock-sync.js";
 import { GameDay } from "./game-day.js";
@@ -25,6 +25,7 @@ export interface OperationsSetupDeps {
   softwareVersion: string;
   configHash: () => string;
   request: (verb: string, payload: Buffer, via: string) => Promise<Response>;
+  audit: (entry: AuditEvent) => void;
   clearRetained: (topic: string) => void;
   incidentTopic: (id: string) => string;
   /** The simulated bench's fault injector, when the bench is simulated. */
@@ -85,6 +86,7 @@ export function operationsParts(config: BenchConfig, deps: OperationsSetupDeps):
     bus,
     stateDir: deps.stateDir,
     request: deps.request,
+    audit: deps.audit,
     runId: () => runs.runId,
     clearRetained: deps.clearRetained,
     incidentTopic: deps.incidentTopic,

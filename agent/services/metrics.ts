@@ -18,6 +18,7 @@ import type { TelemetryValues } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import type { AlignmentEvent, EventBus, MeasurementEvent } from "../events.js";
 import { exposition, type MetricFamily, snakeName } from "../metrics/exposition.js";
+import type { SliPayload } from "../operations/types.js";
 import type { Service } from "../service.js";
 
 export interface MetricsDeps {
@@ -41,6 +42,7 @@ export class MetricsService implements Service {
   private readonly devices = new Map<string, { type: string; up: boolean; values: TelemetryValues }>();
   private readonly alarms = new Map<string, string>();
   private readonly measurements = new Map<string, MeasurementEvent>();
+  private readonly slis = new Map<string, SliPayload>();
   private alignment: AlignmentEvent | undefined;
   private scrapes = 0;
   private delaySeconds: number[] | undefined;
@@ -69,6 +71,7 @@ export class MetricsService implements Service {
         else this.alarms.delete(a.name);
       }),
       bus.on("measurement", (m) => this.measurements.set(m.name, m)),
+      bus.on("sli", (v) => this.slis.set(v.name, v)),
       bus.on("alignment", (a) => {
         this.alignment = a;
       }),
@@ -175,6 +178,7 @@ export class MetricsService implements Service {
       [...this.alarms].sort().map(([alarm, severity]) => ({ labels: { alarm, severity }, value: 1 })),
     );
     this.measurementFamilies(gauge);
+    this.sliFamilies(gauge);
     const a = this.alignment;
     if (a) {
       gauge("alignment_fraction_of_peak", "the coupling signal over the last known peak", [
@@ -185,6 +189,26 @@ export class MetricsService implements Service {
       ]);
     }
     return exposition(families);
+  }
+
+  /** The SLIs (sli/<name>) and SLOs (sli/availability's slos) as gauges, one per numeric field. */
+  private sliFamilies(gauge: (name: string, help: string, samples: MetricFamily["samples"]) => void): void {
+    const sli: MetricFamily["samples"] = [];
+    const slo: MetricFamily["samples"] = [];
+    for (const [name, v] of [...this.slis].sort(([a], [b]) => a.localeCompare(b))) {
+      const { ts: _ts, name: _n, runId: _r, slos, ...fields } = v as Record<string, unknown>;
+      for (const [field, value] of numericLeaves(fields)) sli.push({ labels: { sli: name, field }, value });
+      for (const [field, value] of numericLeaves((slos ?? {}) as Record<string, unknown>)) {
+        const [sloName, ...rest] = field.split(".");
+        slo.push({ labels: { slo: sloName!, field: rest.join(".") }, value });
+      }
+    }
+    gauge("sli", "service-level indicators (sli/<name> on MQTT), one per numeric field", sli);
+    gauge(
+      "slo",
+      "each SLO's figures: sli, errorBudgetRemaining, burnRate5m/30m/1h/6h, fastBurn, slowBurn",
+      slo,
+    );
   }
 
   private measurementFamilies(
@@ -212,4 +236,16 @@ export class MetricsService implements Service {
     gauge("detector_rate_cps", "each detector's count rate over the latest integration period", rates);
     gauge("linewidth_mhz", "the source's linewidth from the latest Fabry–Pérot scan", linewidth);
   }
+}
+
+/** Every finite number in a nested object, by its dotted path (booleans as 1 and 0). */
+function numericLeaves(o: Record<string, unknown>, prefix = ""): Array<[string, number]> {
+  return Object.entries(o).flatMap(([k, v]): Array<[string, number]> => {
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (typeof v === "number" && Number.isFinite(v)) return [[path, v]];
+    if (typeof v === "boolean") return [[path, v ? 1 : 0]];
+    if (typeof v === "object" && v !== null && !Array.isArray(v))
+      return numericLeaves(v as Record<string, unknown>, path);
+    return [];
+  });
 }

@@ -43,7 +43,7 @@ export const compressorTrip: Scenario = {
         return {
           safeState: values(b).biasUa === 0,
           alarms: watch.alarmsRaised(),
-          recoveredS: null, // the cryostat stays warm until someone restarts the compressor
+          recoveredS: null, // the cryostat-recovery runbook restarts it (timed in test/integration/operations.test.ts)
           detail: `tripped ${seconds(watch.messages[0]!.atMs, raised.atMs)} s after start`,
         };
       },

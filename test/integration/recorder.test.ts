@@ -99,9 +99,14 @@ describe("raw time-tag recording", () => {
     });
   });
 
-  it("a recorded file analyses like the live source: pulsed peaks every 12.5 ns", async () => {
+  it("a recorded file analyses like the live source: pulsed peaks every 12.5 ns; its manifest line names the run", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pb-rec-"));
-    const recorder = new TagRecorder(settings(dir, { rotateS: 10 }), logger);
+    const recorder = new TagRecorder(
+      settings(dir, { rotateS: 10 }),
+      logger,
+      undefined,
+      () => "bench-20261202-100000",
+    );
     await recorder.start();
     feed(recorder);
     await recorder.stop();
@@ -117,6 +122,11 @@ describe("raw time-tag recording", () => {
     expect(a.g2.kind === "pulsed" && a.g2.periodPs).toBeCloseTo(12_500, -1);
     // Sync records every 1000 pulses: 80 kHz of them.
     expect(a.syncRateHz! / 80e3).toBeCloseTo(1, 2);
+    const manifest = readFileSync(join(dir, "manifest.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(manifest.map((l) => l.runId)).toEqual(manifest.map(() => "bench-20261202-100000"));
   });
 
   it("retention deletes the oldest files beyond the size limit, and says so in the manifest", async () => {

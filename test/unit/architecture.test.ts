@@ -1,7 +1,7 @@
 /**
  * DESIGN.md's layering, checked on the source: agent → hal (interfaces) ← hal back ends | sim.
  * Nothing in agent/ imports onoff, i2c-bus, serialport or sim/; the composition root
- * (agent/main.ts) alone loads back ends, lazily, with dynamic import().
+ * (agent/providers.ts) alone loads back ends, lazily, with dynamic import().
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -44,11 +44,12 @@ describe("layering", () => {
       "agent/cli.ts: ./analyze-cli.js",
       "agent/cli.ts: ./ctl/ctl-cli.js",
       "agent/cli.ts: ./run-cli.js",
+      "agent/cli.ts: ./self-check.js",
       "agent/cli.ts: ./tools-cli.js",
       // An instrument on another computer (a tagger, a wavemeter): its TCP link, only when the bench has one.
       "agent/devices.ts: ../hal/backends/tcp-link.js",
-      "agent/main.ts: ../hal/backends/hardware-provider.js",
-      "agent/main.ts: ../sim/provider.js",
+      "agent/providers.ts: ../hal/backends/hardware-provider.js",
+      "agent/providers.ts: ../sim/provider.js",
       // A vendor's tagger library (through koffi), only when the bench has such a tagger.
       "agent/tagger-drivers.ts: ../hal/backends/native-library.js",
       // The technician's tools (ports, i2c-scan, gpio-probe) open the real buses.

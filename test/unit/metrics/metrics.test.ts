@@ -3,12 +3,17 @@
  * exposition format specifies it (checked line by line), values as the events carried them, and
  * the health and readiness answers.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { EventBus } from "../../../agent/events.js";
 import { exposition, snakeName } from "../../../agent/metrics/exposition.js";
+import { OperationsService } from "../../../agent/operations/operations-service.js";
 import { MetricsService } from "../../../agent/services/metrics.js";
+import type { TelemetryValues } from "../../../hal/interfaces.js";
+import { simConfig } from "../../helpers/bench-config.js";
 import { parseExposition } from "../../helpers/prometheus.js";
 
 describe("Prometheus exposition", () => {
@@ -39,7 +44,7 @@ describe("Prometheus exposition", () => {
 });
 
 describe("the metrics service", () => {
-  function service(connected = true) {
+  function service(connected = true, moreHealth: () => TelemetryValues = () => ({})) {
     const bus = new EventBus(pino({ level: "silent" }));
     const metrics = new MetricsService({
       settings: { enabled: true, host: "127.0.0.1", port: 0 },
@@ -49,6 +54,7 @@ describe("the metrics service", () => {
         outboxPendingBytes: 4096,
         mqttConnected: true,
         note: "text is left out",
+        ...moreHealth(),
       }),
       brokerConnected: () => connected,
       logger: pino({ level: "silent" }),
@@ -57,8 +63,20 @@ describe("the metrics service", () => {
   }
   const ts = "2026-12-02T08:00:00.000Z";
 
-  it("renders what the events carried: readings, devices up or not, alarms, g2(0), rates, linewidth", async () => {
-    const { bus, metrics } = service();
+  it("renders what the events carried: readings, devices up or not, alarms, g2(0), rates, linewidth, SLIs and SLOs", async () => {
+    // The operations service's real counters (incidents, pages, runbooks), which the dashboards chart.
+    const operations = new OperationsService({
+      config: simConfig(),
+      current: () => simConfig(),
+      bus: new EventBus(pino({ level: "silent" })),
+      stateDir: mkdtempSync(join(tmpdir(), "metrics-ops-")),
+      request: async () => ({ transaction: null, status: "ok" }),
+      runId: () => undefined,
+      clearRetained: () => {},
+      incidentTopic: (id) => id,
+      logger: pino({ level: "silent" }),
+    });
+    const { bus, metrics } = service(true, () => operations.health());
     await metrics.start();
     try {
       bus.emit("telemetry", {
@@ -109,7 +127,23 @@ describe("the metrics service", () => {
         detectors: { detectorA: { rateCps: 159302 } },
       });
       bus.emit("measurement", { ts, name: "linewidth", source: "cavity", linewidthMHz: 821.8 });
+      bus.emit("sli", {
+        ts,
+        name: "availability",
+        usable: true,
+        availability: 0.995,
+        slos: { availability: { sli: 0.995, errorBudgetRemaining: 0.5, fastBurn: 0.25, slowBurn: 0.5 } },
+      });
+      bus.emit("sli", {
+        ts,
+        name: "quality",
+        "hbt.g2Zero": { last: 0.02, runMean: 0.021, runN: 3, mean1h: 0.022 },
+      });
       const m = parseExposition(metrics.render());
+      expect(m.get('photon_bench_slo{slo="availability",field="errorBudgetRemaining"}')).toBe(0.5);
+      expect(m.get('photon_bench_sli{sli="availability",field="usable"}')).toBe(1);
+      expect(m.get('photon_bench_sli{sli="quality",field="hbt.g2Zero.runMean"}')).toBe(0.021);
+      expect(m.get("photon_bench_agent_incidents_open")).toBe(0);
       expect(m.get("photon_bench_agent_uptime_s")).toBe(12);
       expect(m.get("photon_bench_agent_outbox_pending_bytes")).toBe(4096);
       expect(m.get("photon_bench_agent_mqtt_connected")).toBe(1);
@@ -151,9 +185,12 @@ describe("the metrics service", () => {
         [...parseExposition(metrics.render()).keys()].map((k) => k.replace(/\{.*$/, "")),
       );
       served.add("photon_bench_agent_mqtt_dropped"); // from the MQTT service's health, absent in this stub
-      const dashboard = readFileSync("config/monitoring/grafana-dashboard.json", "utf8");
-      const queried = new Set(dashboard.match(/photon_bench_[a-z0-9_]+/g));
-      expect([...queried].filter((name) => !served.has(name))).toEqual([]);
+      for (const board of ["debug", "executive", "on-call"]) {
+        const dashboard = readFileSync(`config/monitoring/grafana-${board}.json`, "utf8");
+        const queried = new Set(dashboard.match(/photon_bench_[a-z0-9_]+/g));
+        expect(queried.size).toBeGreaterThan(3);
+        expect([board, ...[...queried].filter((name) => !served.has(name))]).toEqual([board]);
+      }
     } finally {
       await metrics.stop();
     }
