@@ -130,7 +130,7 @@ const ctlAction =
   };
 ctl
   .command("status")
-  .description("online or not, version, config version, active alarms")
+  .description("online or not, version, last update, config version, the run, active alarms, open incidents")
   .action(ctlAction("status"));
 ctl
   .command("watch")

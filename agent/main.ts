@@ -224,13 +224,8 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
     current: () => store.current,
     softwareVersion: AGENT_VERSION,
     configHash: () => store.get().hash,
-    request: (verb, payload, via) => control.request(verb, payload, via),
-    audit: (entry) => {
-      control.audit.append(entry);
-      bus.emit("audit", entry);
-    },
-    clearRetained: (topic) => mqtt.send({ topic, payload: "", retain: true }),
-    incidentTopic: (id) => mqtt.topics.incident(id),
+    control: () => control,
+    mqtt,
     simInject: () => simBench && ((fault) => simBench?.inject(fault)),
     log,
   });

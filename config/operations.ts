@@ -76,9 +76,9 @@ export const operationsSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
     /**
-     * Warm-up: after the agent starts, a laser is switched on or the cryostat has been warm, alerts
-     * are suppressed and availability is not counted until `stable` has held for `stableForS`
-     * (and at least `minS` have passed).
+     * Warm-up: after the agent starts, a laser is switched on or the cryostat cools down again
+     * (`cold` true after being false), alerts are suppressed and availability is not counted until
+     * `stable` has held for `stableForS` (and at least `minS` have passed).
      */
     warmUp: z
       .strictObject({
@@ -86,6 +86,8 @@ export const operationsSchema = z
         stableForS: seconds(60),
         /** What a stable bench reads; by default the `usable` conditions. */
         stable: z.array(conditionSchema).optional(),
+        /** The cryostat is cold: when this becomes true again after a warm spell, a warm-up starts. */
+        cold: conditionSchema.optional(),
       })
       .prefault({}),
     maintenance: z.array(maintenanceWindowSchema).default([]),

@@ -147,7 +147,7 @@ async function push(
 
 async function status(client: CtlClient): Promise<number> {
   const seen = new Map<string, Record<string, unknown>>();
-  await client.watch(["status", "config", "alarm/+"], (topic, payload) =>
+  await client.watch(["status", "config", "alarm/+", "incident/+", "run"], (topic, payload) =>
     seen.set(topic, payload as Record<string, unknown>),
   );
   const started = performance.now();
@@ -158,8 +158,22 @@ async function status(client: CtlClient): Promise<number> {
   out(
     `${client.root}: ${s.state}${s.state === "online" ? ` (version ${s.version}, pid ${s.pid}, ${s.backend})` : ` (${s.reason})`} since ${s.ts}`,
   );
+  const u = s.lastUpdate as
+    | { result?: string; from?: string; to?: string; ts?: string; reason?: string }
+    | undefined;
+  if (u)
+    out(`last update: ${u.result} ${u.from ?? "?"} → ${u.to} at ${u.ts}${u.reason ? ` (${u.reason})` : ""}`);
   const c = seen.get("config");
   if (c) out(`config: version ${c.version}, hash ${c.hash}`);
+  const run = seen.get("run");
+  if (run?.state === "running")
+    out(`run: ${run.runId} "${run.name}" by ${run.operator} since ${run.startedAt}`);
+  for (const [, i] of [...seen].filter(([t, i]) => t.startsWith("incident/") && i.state === "open")) {
+    const cause = i.cause as { alarm?: string; message?: string } | undefined;
+    out(
+      `incident ${i.id}: ${cause?.alarm} — ${cause?.message}${i.paged ? " (paged)" : ""}${i.acknowledged ? " acknowledged" : ""}`,
+    );
+  }
   const alarms = [...seen].filter(([t, a]) => t.startsWith("alarm/") && a.active === true);
   out(alarms.length === 0 ? "alarms: none active" : "alarms:");
   for (const [, a] of alarms)

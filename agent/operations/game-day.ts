@@ -70,6 +70,9 @@ export class GameDay {
       if (Date.parse(i.openedAt) < Date.parse(score.injectedAt) - 1000) return;
       score.incident = i.id;
       score.incidentS = atS;
+      // The incident opens on the first alarm (its listener may run before this one's).
+      score.alarmS ??= atS;
+      score.alarm ??= i.symptoms[0]?.alarm;
     }
     if (i.id !== score.incident) return;
     const run = i.runbooks[0];

@@ -100,6 +100,9 @@ export class OperationsService implements Service {
         : undefined;
     this.saved = new BackgroundFile(join(dir, "incidents.json"), "the incidents", deps.logger);
     this.restoreIncidents(join(dir, "incidents.json"));
+    // From construction on: the alarms raised while the rest starts (a latch from before a
+    // restart, a device that does not answer) open incidents too; they are decided once started.
+    this.offs.push(deps.bus.on("alarm", (a) => this.incidents.onAlarm(a, deps.runId())));
   }
 
   async start(): Promise<void> {
@@ -112,7 +115,6 @@ export class OperationsService implements Service {
     const bus = this.deps.bus;
     const laser = s.backgroundLaser;
     this.offs.push(
-      bus.on("alarm", (a) => this.incidents.onAlarm(a, this.deps.runId())),
       bus.on("measurement", (m) => {
         const on = laser === undefined ? true : this.view.value(`telemetry/${laser}/emission`);
         this.quality.onMeasurement(m, typeof on === "boolean" ? on : undefined);
@@ -236,6 +238,9 @@ export class OperationsService implements Service {
     if (i.state === "resolved" && i.ttrS !== undefined && i.resolvedAt && !this.resolvedIds.has(i.id)) {
       this.resolvedIds.add(i.id);
       this.resolved.push({ resolvedAtMs: Date.parse(i.resolvedAt), ttrS: i.ttrS });
+      // MTTR looks back 30 days: older recoveries are dropped, so the list stays bounded.
+      const since = Date.now() - 30 * 86_400_000;
+      while (this.resolved.length > 0 && this.resolved[0]!.resolvedAtMs < since) this.resolved.shift();
       this.publishSlis(Date.now());
     }
     if (i.timeline.length === 1) this.counts.incidentsOpened++;

@@ -8,8 +8,9 @@ import type { BenchConfig } from "../../config/schema.js";
 import type { SimFaultEvent } from "../../config/sim.js";
 import type { Logger } from "../../hal/logger.js";
 import type { OperationsControl } from "../control/context.js";
-import type { Response } from "../control/protocol.js";
-import type { AuditEvent, EventBus } from "../events.js";
+import type { ControlService } from "../control/control-service.js";
+import type { EventBus } from "../events.js";
+import type { MqttService } from "../mqtt/mqtt-service.js";
 import type { Service } from "../service.js";
 import { ClockSync } from "./clock-sync.js";
 import { GameDay } from "./game-day.js";
@@ -24,10 +25,10 @@ export interface OperationsSetupDeps {
   current: () => BenchConfig;
   softwareVersion: string;
   configHash: () => string;
-  request: (verb: string, payload: Buffer, via: string) => Promise<Response>;
-  audit: (entry: AuditEvent) => void;
-  clearRetained: (topic: string) => void;
-  incidentTopic: (id: string) => string;
+  /** The control plane runbooks send their commands through (built after these parts). */
+  control: () => Pick<ControlService, "request" | "audit">;
+  /** Where resolved incidents' retained messages are cleared. */
+  mqtt: Pick<MqttService, "send" | "topics">;
   /** The simulated bench's fault injector, when the bench is simulated. */
   simInject: () => ((fault: Omit<SimFaultEvent, "atS">) => void) | undefined;
   log: (module: string) => Logger;
@@ -85,11 +86,14 @@ export function operationsParts(config: BenchConfig, deps: OperationsSetupDeps):
     current: deps.current,
     bus,
     stateDir: deps.stateDir,
-    request: deps.request,
-    audit: deps.audit,
+    request: (verb, payload, via) => deps.control().request(verb, payload, via),
+    audit: (entry) => {
+      deps.control().audit.append(entry);
+      bus.emit("audit", entry);
+    },
     runId: () => runs.runId,
-    clearRetained: deps.clearRetained,
-    incidentTopic: deps.incidentTopic,
+    clearRetained: (topic) => deps.mqtt.send({ topic, payload: "", retain: true }),
+    incidentTopic: (id) => deps.mqtt.topics.incident(id),
     logger: deps.log("operations"),
   });
   const gameDay = new GameDay(bus);

@@ -1,8 +1,9 @@
 /**
  * When the bench is not expected to perform: warm-up and maintenance. Warm-up starts when the
- * agent starts, when a laser's emission comes on, and when a `stable` condition breaks (the
- * cryostat warmed, a laser went off); it ends once every `stable` condition has held for
- * `stableForS` and at least `minS` have passed since it began. Maintenance windows come from the
+ * agent starts, when a laser's emission comes on, and at the end of a cool-down (the `cold`
+ * condition true again after it was false: the cryostat back in its band after a trip); it ends
+ * once every `stable` condition has held for `stableForS` and at least `minS` have passed since it
+ * began. Leaving the stable state otherwise is an outage, not a warm-up: it is counted and pages. Maintenance windows come from the
  * bench file or from `maintenance/start` (in memory: a restart ends an opened window, the bench
  * file's stay). During either, alert rules are suppressed and availability is not counted.
  */
@@ -19,6 +20,7 @@ export class BenchWindows {
   private stableSince: number | undefined;
   private opened: { until: number; reason: string; by: string } | undefined;
   private readonly emission = new Map<string, boolean>();
+  private wasCold: boolean | undefined;
 
   constructor(
     private readonly settings: () => OperationsConfig,
@@ -36,11 +38,13 @@ export class BenchWindows {
       this.emission.set(laser, on);
     }
     const s = this.settings().warmUp;
+    if (s.cold) {
+      const cold = this.view.holds(s.cold);
+      if (cold === true && this.wasCold === false) this.beginWarmUp("cooled down again", t);
+      if (cold !== undefined) this.wasCold = cold;
+    }
     const conditions: readonly Condition[] = s.stable ?? this.settings().usable;
-    const stable = conditions.every((c) => this.view.holds(c) === true);
-    if (!stable) {
-      if (this.warmUpSince === undefined && this.stableSince !== undefined)
-        this.beginWarmUp("the bench left its stable state", t);
+    if (!conditions.every((c) => this.view.holds(c) === true)) {
       this.stableSince = undefined;
       return;
     }

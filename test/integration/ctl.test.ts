@@ -55,6 +55,7 @@ describe("photon-bench ctl", () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`${ROOT}: online`);
     expect(status.stdout).toMatch(/interlock-door \(critical\): inputs clear; latched until reset/);
+    expect(status.stdout).toMatch(/^incident \S+: interlock-door — /m);
 
     const refused = await ctl("cmd", "laser/emission", '{"on":true}');
     expect(refused.code).toBe(4);
@@ -81,6 +82,12 @@ describe("photon-bench ctl", () => {
         ["laser/emission", "ok"],
       ]),
     );
+
+    const run = await ctl("cmd", "run/start", '{"name":"door test","operator":"ci","sample":"QD-7"}');
+    expect(run.code).toBe(0);
+    const runId = (JSON.parse(run.stdout) as { runId: string }).runId;
+    await sub.waitFor((m) => m.topic === `${ROOT}/run` && m.payload.runId === runId, 5000);
+    expect((await ctl("status")).stdout).toContain(`run: ${runId} "door test" by ci since `);
   }, 30_000);
 
   it("exit 4 for a refused request, 2 for bad arguments, 5 when nothing answers", async () => {

@@ -102,6 +102,28 @@ describe("warm-up and maintenance", () => {
     expect(windows.quiet()).toMatchObject({ kind: "warm-up", reason: "laser emission on" });
   });
 
+  it("leaving the stable state is an outage, not a warm-up; cooling down again after a warm spell starts one", () => {
+    const b = bus();
+    let now = 0;
+    const cold = { metric: "telemetry/cryostat/sampleTempK", below: 4.5 };
+    const windows = new BenchWindows(
+      () => ({ ...settings, warmUp: { minS: 0, stableForS: 5, cold } }),
+      new MetricView(b),
+      () => now,
+    );
+    telemetry(b, "cryostat", { sampleTempK: 4.0 });
+    for (; now <= 5000; now += 1000) windows.update(new Map());
+    expect(windows.quiet()).toBeUndefined();
+    telemetry(b, "cryostat", { sampleTempK: 9 }); // a compressor trip: warm
+    now += 1000;
+    windows.update(new Map());
+    expect(windows.quiet()).toBeUndefined();
+    telemetry(b, "cryostat", { sampleTempK: 4.2 }); // cold again
+    now += 1000;
+    windows.update(new Map());
+    expect(windows.quiet()).toMatchObject({ kind: "warm-up", reason: "cooled down again" });
+  });
+
   it("a maintenance window opened by command ends when closed or when its time is up", () => {
     const b = bus();
     let now = 0;
