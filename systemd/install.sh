@@ -47,7 +47,8 @@ done
 # Node ≥ 20.19, found the way the service will run it: an absolute path, readable by the service
 # user. A per-user Node (nvm, under /home or /root) is hidden by ProtectHome=: copy its binary.
 node_bin="$(readlink -f "$(command -v node || true)" 2>/dev/null || true)"
-[ -x "$node_bin" ] || die 2 "no node on PATH: install Node ≥ 20.19 (see README, 'On a Raspberry Pi')"
+[ -x "$node_bin" ] ||
+  die 2 "no node on PATH: install Node ≥ 20.19 (README, 'On a Raspberry Pi'); an nvm Node: sudo env PATH=\"\$PATH\" $0"
 "$node_bin" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' ||
   die 2 "node $("$node_bin" --version) at $node_bin is older than 20.19 (see README, 'On a Raspberry Pi')"
 version="$("$node_bin" -p 'require(process.argv[1]).version' "$here/package.json")"
