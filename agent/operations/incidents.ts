@@ -10,7 +10,8 @@
  * cause runs, and the incident pages only if the runbook fails. Without a runbook, a critical
  * symptom pages, a warning one files a ticket. An alert rule of severity `page` (a critical
  * threshold) pages at once. An incident that opened during warm-up or maintenance never pages.
- * Each incident pages at most once.
+ * An incident reopened after its runbook recovered it pages (the automation did not hold); one
+ * reopened otherwise is decided again. Each incident pages at most once.
  */
 import type { AlarmPayload } from "../events.js";
 import type { RunbookRun } from "./runbook-runner.js";
@@ -125,6 +126,14 @@ export class IncidentBook {
     if (existing) {
       incident.symptoms.push(symptom);
       this.note(incident, `${alarm.name} raised: ${alarm.message}`, ts);
+    }
+    if (reopen) {
+      // Back after a runbook recovered it: automation has had its go, a person is needed.
+      // Otherwise it is decided again (its runbook, a page or a ticket).
+      const recovered = reopen.runbooks.find((r) => r.outcome === "recovered");
+      if (recovered && !reopen.quiet)
+        this.page(reopen, `${alarm.name} again after runbook ${recovered.runbook} recovered it`);
+      else if (!recovered) reopen.decided = false;
     }
     this.updateCause(incident);
     if (symptom.severity === "page" && !incident.paged)

@@ -140,6 +140,24 @@ describe("incidents", () => {
     expect(notes.map((n) => n.kind)).toEqual(["page"]);
   });
 
+  it("a trip that comes back after the runbook recovered it pages: the automation did not hold", () => {
+    const { book, alarm, advance, notes, started } = setUp({ runbookFor: "instrument-compressor" });
+    alarm("instrument-compressor", true, "warning");
+    advance(3);
+    const id = started[0]!;
+    advance(30);
+    alarm("instrument-compressor", false, "warning");
+    book.runbookProgress(id, { ...run("recovered"), steps: [] }, true);
+    expect(book.get(id)!.state).toBe("resolved");
+    advance(60);
+    alarm("instrument-compressor", true, "warning");
+    advance(5);
+    expect(book.get(id)!.state).toBe("open");
+    expect(started).toHaveLength(1); // not run again
+    expect(notes.map((n) => n.kind)).toEqual(["page"]);
+    expect(notes[0]!.text).toContain("again after runbook cryostat-recovery recovered it");
+  });
+
   it("the same symptom again in the same run soon after reopens the incident instead of a new one", () => {
     const { book, alarm, advance } = setUp();
     alarm("instrument-laser", true, "warning");
