@@ -4,7 +4,8 @@
  * it over the old one, fsync the directory (so the rename itself is on disk).
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Logger } from "../hal/logger.js";
 
@@ -66,4 +67,42 @@ export class BackgroundFile {
   flushed(): Promise<void> {
     return this.writing;
   }
+}
+
+/**
+ * Reads a state file back: `parse` turns its JSON into what the caller keeps (and throws on what
+ * it cannot use). A missing file is undefined, quietly (the first run); an unreadable or unusable
+ * one is undefined with a warning that names the file, why, and `then` (what happens instead).
+ */
+export async function readStateFile<T>(
+  file: string,
+  parse: (doc: unknown) => T,
+  logger: Logger,
+  then: string,
+): Promise<T | undefined> {
+  try {
+    return parse(JSON.parse(await readFile(file, "utf8")));
+  } catch (err) {
+    return unreadable(file, err, logger, then);
+  }
+}
+
+/** readStateFile for a constructor, which cannot wait. */
+export function readStateFileSync<T>(
+  file: string,
+  parse: (doc: unknown) => T,
+  logger: Logger,
+  then: string,
+): T | undefined {
+  try {
+    return parse(JSON.parse(readFileSync(file, "utf8")));
+  } catch (err) {
+    return unreadable(file, err, logger, then);
+  }
+}
+
+function unreadable(file: string, err: unknown, logger: Logger, then: string): undefined {
+  if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+    logger.warn({ file, err: (err as Error).message }, then);
+  return undefined;
 }

@@ -8,10 +8,9 @@
  * device at its first read); an alarm from before that nobody raised again within `graceMs` is
  * cleared, so its retained topic does not say "active" for ever about something long gone.
  */
-import { readFile } from "node:fs/promises";
 import type { Logger } from "../../hal/logger.js";
 import type { AlarmPayload, EventBus } from "../events.js";
-import { BackgroundFile } from "../state-files.js";
+import { BackgroundFile, readStateFile } from "../state-files.js";
 import type { AlarmControl } from "./context.js";
 
 export interface AlarmBookOptions {
@@ -55,21 +54,20 @@ export class AlarmBook implements AlarmControl {
   }
 
   private async load(o: AlarmBookOptions): Promise<AlarmPayload[]> {
-    try {
-      const parsed = JSON.parse(await readFile(o.file, "utf8")) as { active?: unknown };
-      if (!Array.isArray(parsed.active)) throw new Error("no `active` list");
-      return parsed.active.filter(
-        (a): a is AlarmPayload =>
-          typeof a === "object" && a !== null && typeof (a as AlarmPayload).name === "string",
-      );
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT")
-        o.logger.warn(
-          { file: o.file, err: (err as Error).message },
-          "the alarms from before the restart are unreadable",
+    const active = await readStateFile(
+      o.file,
+      (doc) => {
+        const parsed = doc as { active?: unknown };
+        if (!Array.isArray(parsed.active)) throw new Error("no `active` list");
+        return parsed.active.filter(
+          (a): a is AlarmPayload =>
+            typeof a === "object" && a !== null && typeof (a as AlarmPayload).name === "string",
         );
-      return [];
-    }
+      },
+      o.logger,
+      "the alarms from before the restart are unreadable",
+    );
+    return active ?? [];
   }
 
   /** Alarms active before the restart and not raised again within the grace period are cleared. */

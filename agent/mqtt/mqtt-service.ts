@@ -18,6 +18,7 @@ import type { TelemetryValues } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import type { EventBus, StatusPayload } from "../events.js";
 import type { Service } from "../service.js";
+import { readStateFileSync } from "../state-files.js";
 import { roundReadings } from "../units.js";
 import { AGENT_VERSION } from "../version.js";
 import { claimBench } from "./bench-claim.js";
@@ -55,20 +56,21 @@ export function readSecretFile(what: string, file: string): string {
   }
 }
 
-/** The agent's login and TLS material: the embedded broker's own login when it has one. */
 /** The update script's record of the last update or rollback, if any and readable. */
 function readLastUpdate(file: string, logger: Logger): StatusPayload["lastUpdate"] {
-  try {
-    const u = JSON.parse(readFileSync(file, "utf8")) as NonNullable<StatusPayload["lastUpdate"]>;
-    if (typeof u.result === "string" && typeof u.to === "string") return u;
-    logger.warn({ file }, "update.json has no result/to: not published");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT")
-      logger.warn({ file, err: (err as Error).message }, "update.json unreadable: not published");
-  }
-  return undefined;
+  return readStateFileSync(
+    file,
+    (doc) => {
+      const u = doc as NonNullable<StatusPayload["lastUpdate"]>;
+      if (typeof u.result !== "string" || typeof u.to !== "string") throw new Error("no result or to");
+      return u;
+    },
+    logger,
+    "update.json unreadable: not published",
+  );
 }
 
+/** The agent's login and TLS material: the embedded broker's own login when it has one. */
 export function brokerCredentials(settings: MqttConfig) {
   const embedded = settings.broker === "embedded" ? settings.embedded : undefined;
   const username = embedded?.username ?? settings.username;

@@ -6,7 +6,7 @@
  * bench) through the control plane. State that must survive a restart — the SLO ledger, the
  * incidents and MTTRs, the run — lives under `<state-dir>/operations/`.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchConfig } from "../../config/schema.js";
 import type { TelemetryValues } from "../../hal/interfaces.js";
@@ -14,7 +14,7 @@ import type { Logger } from "../../hal/logger.js";
 import type { Response } from "../control/protocol.js";
 import type { AuditEvent, EventBus } from "../events.js";
 import type { PreparedChange, Service } from "../service.js";
-import { BackgroundFile } from "../state-files.js";
+import { BackgroundFile, readStateFileSync } from "../state-files.js";
 import { AlertRules } from "./alert-rules.js";
 import { IncidentBook } from "./incidents.js";
 import { MetricView } from "./metric-view.js";
@@ -272,22 +272,17 @@ export class OperationsService implements Service {
   }
 
   private restoreIncidents(path: string): void {
-    try {
-      const parsed = JSON.parse(readFileSync(path, "utf8")) as {
-        incidents?: IncidentPayload[];
-        resolved?: Array<{ resolvedAtMs: number; ttrS: number }>;
-      };
-      if (Array.isArray(parsed.incidents)) this.incidents.restore(parsed.incidents);
-      if (Array.isArray(parsed.resolved))
-        for (const r of parsed.resolved)
-          if (Number.isFinite(r.resolvedAtMs) && Number.isFinite(r.ttrS)) this.resolved.push(r);
-      for (const i of this.incidents.all()) if (i.state === "resolved") this.resolvedIds.add(i.id);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT")
-        this.deps.logger.warn(
-          { file: path, err: (err as Error).message },
-          "the incidents file is unreadable: starting afresh",
-        );
-    }
+    const saved = readStateFileSync(
+      path,
+      (doc) =>
+        doc as { incidents?: IncidentPayload[]; resolved?: Array<{ resolvedAtMs: number; ttrS: number }> },
+      this.deps.logger,
+      "the incidents file is unreadable: starting afresh",
+    );
+    if (Array.isArray(saved?.incidents)) this.incidents.restore(saved.incidents);
+    if (Array.isArray(saved?.resolved))
+      for (const r of saved.resolved)
+        if (Number.isFinite(r.resolvedAtMs) && Number.isFinite(r.ttrS)) this.resolved.push(r);
+    for (const i of this.incidents.all()) if (i.state === "resolved") this.resolvedIds.add(i.id);
   }
 }

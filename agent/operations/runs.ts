@@ -5,10 +5,9 @@
  * hash), so two runs' g2(0) compare knowing they were computed alike. Kept in
  * `<state-dir>/run.json`: a restart goes on with the same run.
  */
-import { readFile } from "node:fs/promises";
 import type { Logger } from "../../hal/logger.js";
 import type { EventBus } from "../events.js";
-import { BackgroundFile } from "../state-files.js";
+import { BackgroundFile, readStateFile } from "../state-files.js";
 import type { RunPayload } from "./types.js";
 
 export interface RunStart {
@@ -90,16 +89,13 @@ export class RunTracker {
   }
 
   private async load(): Promise<void> {
-    try {
-      const saved = JSON.parse(await readFile(this.path, "utf8")) as RunPayload | null;
-      if (saved && typeof saved.runId === "string" && saved.state === "running") this.run = saved;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT")
-        this.deps.logger.warn(
-          { file: this.path, err: (err as Error).message },
-          "the run file is unreadable: no run",
-        );
-    }
+    const saved = await readStateFile(
+      this.path,
+      (doc) => doc as RunPayload | null,
+      this.deps.logger,
+      "the run file is unreadable: no run",
+    );
+    if (saved && typeof saved.runId === "string" && saved.state === "running") this.run = saved;
   }
 }
 

@@ -8,9 +8,8 @@
  * SLO window, 14.4 over 1 h spends 2 % of a 30-day budget (Google SRE workbook, "Alerting on SLOs").
  * The windows come in the usual pairs, 1 h with 5 min and 6 h with 30 min.
  */
-import { readFile } from "node:fs/promises";
 import type { Logger } from "../../hal/logger.js";
-import { BackgroundFile } from "../state-files.js";
+import { BackgroundFile, readStateFile } from "../state-files.js";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -117,29 +116,21 @@ export class SloLedger {
   }
 
   private async load(path: string): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(path, "utf8");
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT")
-        this.logger.warn(
-          { file: path, err: (err as Error).message },
-          "the SLO ledger is unreadable: starting afresh",
-        );
-      return;
-    }
-    try {
-      const parsed = JSON.parse(text) as { minutes?: unknown; hours?: unknown };
-      fill(this.minutes, parsed.minutes);
-      fill(this.hours, parsed.hours);
-    } catch (err) {
-      this.logger.warn(
-        { file: path, err: (err as Error).message },
-        "the SLO ledger is corrupt: starting afresh",
-      );
-      this.minutes.clear();
-      this.hours.clear();
-    }
+    const saved = await readStateFile(
+      path,
+      (doc) => {
+        const parsed = doc as { minutes?: unknown; hours?: unknown };
+        const minutes = new Map<number, Bucket>();
+        const hours = new Map<number, Bucket>();
+        fill(minutes, parsed.minutes);
+        fill(hours, parsed.hours);
+        return { minutes, hours };
+      },
+      this.logger,
+      "the SLO ledger is unreadable or corrupt: starting afresh",
+    );
+    for (const [i, b] of saved?.minutes ?? []) this.minutes.set(i, b);
+    for (const [i, b] of saved?.hours ?? []) this.hours.set(i, b);
   }
 }
 

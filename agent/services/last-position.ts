@@ -5,11 +5,10 @@
  * lost its outputs with its power — the aligner goes back there and fits the peak, instead of
  * searching the whole region from wherever the stage happens to be.
  */
-import { readFile } from "node:fs/promises";
 import type { Axis } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import type { AlignmentState } from "../alignment/types.js";
-import { BackgroundFile } from "../state-files.js";
+import { BackgroundFile, readStateFile } from "../state-files.js";
 
 export type Position = Partial<Record<Axis, number>>;
 
@@ -28,22 +27,19 @@ export class LastGoodPosition {
 
   /** The saved position, or undefined (none yet, or a file that does not read back: logged). */
   async load(): Promise<Position | undefined> {
-    try {
-      const saved = JSON.parse(await readFile(this.file, "utf8")) as { positionUm?: unknown };
-      const p = saved.positionUm as Record<string, unknown> | undefined;
-      const axes = Object.entries(p ?? {}).filter(
-        ([a, v]) => ["x", "y", "z"].includes(a) && Number.isFinite(v),
-      );
-      if (axes.length === 0) throw new Error("no position in it");
-      return Object.fromEntries(axes) as Position;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT")
-        this.logger.warn(
-          { file: this.file, err: (err as Error).message },
-          "the aligner's last good position is unreadable: ignored",
+    return readStateFile(
+      this.file,
+      (doc) => {
+        const p = (doc as { positionUm?: unknown }).positionUm as Record<string, unknown> | undefined;
+        const axes = Object.entries(p ?? {}).filter(
+          ([a, v]) => ["x", "y", "z"].includes(a) && Number.isFinite(v),
         );
-      return undefined;
-    }
+        if (axes.length === 0) throw new Error("no position in it");
+        return Object.fromEntries(axes) as Position;
+      },
+      this.logger,
+      "the aligner's last good position is unreadable: ignored",
+    );
   }
 
   /** Called with every state: a tracking state near the peak is saved, at most every `everyS`. */
