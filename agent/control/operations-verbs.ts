@@ -14,6 +14,14 @@ const device = z.string().min(1).max(64).optional();
 const text = (max: number) => z.string().min(1).max(max);
 const ops = requireAvailable;
 
+/** Starts or stops a compressor (`$ON1` / `$OFF`). */
+const compressorVerb = (action: "start" | "stop") =>
+  verb(z.strictObject({ device }), async ({ device: name }, ctx) => {
+    const [compressorName, compressor] = pickDevice(ctx.devices.compressors, name, "compressor");
+    await compressor[action]();
+    return { device: compressorName, [action === "start" ? "started" : "stopped"]: true };
+  });
+
 export const operationsVerbs = {
   "run/start": verb(
     z.strictObject({
@@ -85,16 +93,8 @@ export const operationsVerbs = {
     return { runbook: name, startedAt: started.startedAt };
   }),
 
-  "compressor/start": verb(z.strictObject({ device }), async ({ device: name }, ctx) => {
-    const [compressorName, compressor] = pickDevice(ctx.devices.compressors, name, "compressor");
-    await compressor.start();
-    return { device: compressorName, started: true };
-  }),
-  "compressor/stop": verb(z.strictObject({ device }), async ({ device: name }, ctx) => {
-    const [compressorName, compressor] = pickDevice(ctx.devices.compressors, name, "compressor");
-    await compressor.stop();
-    return { device: compressorName, stopped: true };
-  }),
+  "compressor/start": compressorVerb("start"),
+  "compressor/stop": compressorVerb("stop"),
   "compressor/reset-alarms": verb(z.strictObject({ device }), async ({ device: name }, ctx) => {
     const [compressorName, compressor] = pickDevice(ctx.devices.compressors, name, "compressor");
     await compressor.resetAlarms();

@@ -1,8 +1,6 @@
 /** The schemas of the operations payloads (agent/operations/): incidents, notifications, SLIs, runs, game days. */
 import { z } from "zod";
-
-const ts = z.iso.datetime({ offset: true }).describe("when, ISO 8601 UTC");
-const seq = z.int().min(1).describe("per-topic sequence number, counted across restarts");
+import { seq, ts } from "./payload-primitives.js";
 
 const stepOutcome = z.looseObject({
   step: z.string(),

@@ -13,11 +13,10 @@ import {
   runPayload,
   sliPayload,
 } from "./operations-payloads.js";
+import { seq, ts } from "./payload-primitives.js";
 
 export const PAYLOAD_SCHEMA_VERSION = 1;
 
-const ts = z.iso.datetime({ offset: true }).describe("when, ISO 8601 UTC");
-const seq = z.int().min(1).describe("per-topic sequence number, counted across restarts");
 const error = z.looseObject({ error: z.string() });
 
 const status = z.looseObject({

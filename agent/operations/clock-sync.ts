@@ -66,8 +66,9 @@ export class ClockSync implements Service {
     return this.state;
   }
 
+  /** The first check runs in the background: a slow or hung tool does not hold up the start. */
   async start(): Promise<void> {
-    await this.check();
+    void this.check();
     this.timer = setInterval(() => void this.check(), this.deps.checkS * 1000);
     this.timer.unref();
   }

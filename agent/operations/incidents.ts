@@ -15,6 +15,7 @@
  */
 import type { AlarmPayload } from "../events.js";
 import type { RunbookRun } from "./runbook-runner.js";
+import { compactStamp } from "./runs.js";
 import type { Topology } from "./topology.js";
 import type { IncidentPayload, Symptom } from "./types.js";
 import type { Quiet } from "./windows.js";
@@ -142,7 +143,7 @@ export class IncidentBook {
   }
 
   private create(symptom: Symptom, runId: string | undefined, ts: string): Tracked {
-    const id = `${ts.slice(0, 19).replace(/[-:]/g, "").replace("T", "-")}-${++this.counter}`;
+    const id = `${compactStamp(ts)}-${++this.counter}`;
     const quiet = this.hooks.quiet();
     const incident: Tracked = {
       ts,

@@ -18,10 +18,10 @@ import { BackgroundFile, readStateFileSync } from "../state-files.js";
 import { AlertRules } from "./alert-rules.js";
 import { IncidentBook } from "./incidents.js";
 import { MetricView } from "./metric-view.js";
-import { mttr, QualityTracker } from "./quality.js";
+import { MTTR_WINDOW_DAYS, mttr, QualityTracker } from "./quality.js";
 import { RunbookDesk } from "./runbook-desk.js";
 import type { RunbookRun } from "./runbook-runner.js";
-import { SloLedger } from "./slo-ledger.js";
+import { type SloFigures, SloLedger } from "./slo-ledger.js";
 import { Topology } from "./topology.js";
 import type { IncidentPayload, NotificationPayload } from "./types.js";
 import { WebhookNotifier } from "./webhook.js";
@@ -65,6 +65,9 @@ export class OperationsService implements Service {
   private ticks = 0;
   private lastRunId: string | undefined;
   private readonly counts = { incidentsOpened: 0, pages: 0, tickets: 0 };
+  /** This second's usable emission (null in warm-up or maintenance) and SLO figures, from tick(). */
+  private usableNow: boolean | null = null;
+  private sloFigures: Record<string, SloFigures> = {};
 
   constructor(private readonly deps: OperationsDeps) {
     const dir = join(deps.stateDir, "operations");
@@ -188,10 +191,13 @@ export class OperationsService implements Service {
       }
     this.windows.update(lasers);
     const quiet = this.windows.quiet();
-    if (s.usable.length > 0)
-      this.ledger.record(now, quiet ? undefined : s.usable.every((c) => this.view.holds(c) === true));
-    for (const slo of s.slos)
-      this.view.setOwn("slo", slo.name, { ...this.ledger.figures(now, slo.target, slo.windowDays) });
+    this.usableNow = quiet ? null : s.usable.every((c) => this.view.holds(c) === true);
+    if (s.usable.length > 0) this.ledger.record(now, this.usableNow ?? undefined);
+    this.sloFigures = Object.fromEntries(
+      s.slos.map((slo) => [slo.name, this.ledger.figures(now, slo.target, slo.windowDays)]),
+    );
+    for (const [name, figures] of Object.entries(this.sloFigures))
+      this.view.setOwn("slo", name, { ...figures });
     this.alerts.evaluate(now, quiet !== undefined);
     this.incidents.tick(s.incidents.keepResolvedS, (id) => {
       this.deps.clearRetained(this.deps.incidentTopic(id));
@@ -213,14 +219,16 @@ export class OperationsService implements Service {
       this.view.setOwn("sli", name, values);
       this.deps.bus.emit("sli", { ts, name, ...(runId ? { runId } : {}), ...values });
     };
-    const quiet = this.windows.quiet();
     if (s.usable.length > 0) {
-      const slos = Object.fromEntries(
-        s.slos.map((o) => [o.name, this.ledger.figures(now, o.target, o.windowDays)]),
-      );
-      const usable = quiet ? null : s.usable.every((c) => this.view.holds(c) === true);
-      const headline = this.ledger.figures(now, s.slos[0]?.target ?? 0.99, s.slos[0]?.windowDays ?? 30);
-      emit("availability", { usable, quiet: quiet ?? null, availability: headline.sli ?? null, slos });
+      // The headline is the first SLO's window (30 days without one); its SLI does not depend on the target.
+      const first = s.slos[0];
+      const availability = first ? this.sloFigures[first.name]?.sli : this.ledger.figures(now, 0.99, 30).sli;
+      emit("availability", {
+        usable: this.usableNow,
+        quiet: this.windows.quiet() ?? null,
+        availability: availability ?? null,
+        slos: this.sloFigures,
+      });
     }
     emit("quality", this.quality.quality());
     emit("background", this.quality.background());
@@ -238,8 +246,8 @@ export class OperationsService implements Service {
     if (i.state === "resolved" && i.ttrS !== undefined && i.resolvedAt && !this.resolvedIds.has(i.id)) {
       this.resolvedIds.add(i.id);
       this.resolved.push({ resolvedAtMs: Date.parse(i.resolvedAt), ttrS: i.ttrS });
-      // MTTR looks back 30 days: older recoveries are dropped, so the list stays bounded.
-      const since = Date.now() - 30 * 86_400_000;
+      // MTTR looks back MTTR_WINDOW_DAYS: older recoveries are dropped, so the list stays bounded.
+      const since = Date.now() - MTTR_WINDOW_DAYS * 86_400_000;
       while (this.resolved.length > 0 && this.resolved[0]!.resolvedAtMs < since) this.resolved.shift();
       this.publishSlis(Date.now());
     }

@@ -79,7 +79,12 @@ export class QualityTracker {
   }
 
   quality(): Record<string, unknown> {
-    return Object.fromEntries([...this.series].flatMap(([k, s]) => (s.figures() ? [[k, s.figures()]] : [])));
+    return Object.fromEntries(
+      [...this.series].flatMap(([k, s]) => {
+        const f = s.figures();
+        return f ? [[k, f]] : [];
+      }),
+    );
   }
 
   background(): Record<string, unknown> {
@@ -87,11 +92,14 @@ export class QualityTracker {
   }
 }
 
+/** How far back MTTR looks, days (the resolved incidents older than this are dropped). */
+export const MTTR_WINDOW_DAYS = 30;
+
 /** MTTR over the resolved incidents of the last `windowDays`. */
 export function mttr(
   resolved: ReadonlyArray<{ resolvedAtMs: number; ttrS: number }>,
   nowMs: number,
-  windowDays = 30,
+  windowDays = MTTR_WINDOW_DAYS,
 ): { incidents: number; meanS: number | null; lastS: number | null } {
   const inWindow = resolved.filter((r) => r.resolvedAtMs >= nowMs - windowDays * 86_400_000);
   return {

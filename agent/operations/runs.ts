@@ -47,11 +47,10 @@ export class RunTracker {
   start(args: RunStart): RunPayload {
     if (this.run) throw new RunConflict(this.run.runId);
     const now = new Date();
-    const stamp = now.toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
     this.run = {
       ts: now.toISOString(),
       state: "running",
-      runId: `${this.deps.benchId}-${stamp}`,
+      runId: `${this.deps.benchId}-${compactStamp(now.toISOString())}`,
       name: args.name,
       operator: args.operator,
       ...(args.sample !== undefined ? { sample: args.sample } : {}),
@@ -97,6 +96,11 @@ export class RunTracker {
     );
     if (saved && typeof saved.runId === "string" && saved.state === "running") this.run = saved;
   }
+}
+
+/** `2026-12-02T15:40:51.964Z` → `20261202-154051`: a time for ids and topic names (UTC, to the second). */
+export function compactStamp(iso: string): string {
+  return iso.slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
 }
 
 export class RunConflict extends Error {
