@@ -17,8 +17,8 @@ import type { MqttConfig } from "../../config/schema.js";
 import type { TelemetryValues } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import type { EventBus, StatusPayload } from "../events.js";
+import { readLastUpdate } from "../lifecycle/last-update.js";
 import type { Service } from "../service.js";
-import { readStateFileSync } from "../state-files.js";
 import { roundReadings } from "../units.js";
 import { AGENT_VERSION } from "../version.js";
 import { claimBench } from "./bench-claim.js";
@@ -54,20 +54,6 @@ export function readSecretFile(what: string, file: string): string {
   } catch (err) {
     throw new Error(`${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-}
-
-/** The update script's record of the last update or rollback, if any and readable. */
-function readLastUpdate(file: string, logger: Logger): StatusPayload["lastUpdate"] {
-  return readStateFileSync(
-    file,
-    (doc) => {
-      const u = doc as NonNullable<StatusPayload["lastUpdate"]>;
-      if (typeof u.result !== "string" || typeof u.to !== "string") throw new Error("no result or to");
-      return u;
-    },
-    logger,
-    "update.json unreadable: not published",
-  );
 }
 
 /** The agent's login and TLS material: the embedded broker's own login when it has one. */
@@ -109,7 +95,7 @@ export class MqttService implements Service {
 
   async start(): Promise<void> {
     const { settings, bus, logger } = this.deps;
-    this.lastUpdate = readLastUpdate(join(this.deps.stateDir, "update.json"), logger);
+    this.lastUpdate = readLastUpdate(this.deps.stateDir, logger);
     const credentials = brokerCredentials(settings);
     if (!this.deps.takeover)
       await claimBench(
