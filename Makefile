@@ -2,6 +2,8 @@
 SHELL := bash
 BIN := node_modules/.bin
 SOURCES := $(shell find agent hal sim config bench -name '*.ts' 2>/dev/null)
+# The web view's page: plain files, copied beside the built code (no build step of their own).
+WEB_ASSETS := $(shell find agent/web/public -type f 2>/dev/null)
 CONFIG ?= config/examples/sim-bench.yaml
 
 .PHONY: setup build run test chaos bench bench-alignment check clean package
@@ -12,8 +14,9 @@ node_modules/.installed: package.json package-lock.json
 
 setup: node_modules/.installed
 
-dist/.built: node_modules/.installed $(SOURCES) tsconfig.json tsconfig.build.json
+dist/.built: node_modules/.installed $(SOURCES) $(WEB_ASSETS) tsconfig.json tsconfig.build.json
 	$(BIN)/tsc -p tsconfig.build.json
+	rm -rf dist/agent/web/public && cp -r agent/web/public dist/agent/web/public
 	@touch $@
 
 build: dist/.built

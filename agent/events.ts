@@ -70,6 +70,14 @@ export type AlignmentEvent = { ts: string } & Omit<AlignmentState, "signal" | "s
     signalCps?: number;
   };
 
+/** One reading of the coupling signal where the aligner took it: the web view's scan map and trail. */
+export interface AlignmentSampleEvent {
+  mode: AlignmentState["mode"];
+  positionUm: AlignmentState["positionUm"];
+  signal: number;
+  signalUnit: AlignmentState["signalUnit"];
+}
+
 export function alignmentEvent(state: AlignmentState, ts = new Date().toISOString()): AlignmentEvent {
   const { signal, signalUnit, ...rest } = state;
   return { ts, ...rest, [signalUnit === "mW" ? "signalMw" : "signalCps"]: signal };
@@ -107,6 +115,8 @@ export interface AgentEvents {
   measurement: MeasurementEvent;
   alarm: AlarmPayload;
   alignment: AlignmentEvent;
+  /** Every signal reading of the aligner (tens a second): not published on MQTT. */
+  alignmentSample: AlignmentSampleEvent;
   /** Time tags as they arrive, by source (a tagger device). */
   tags: { source: string; chunk: TimeTagChunk };
   status: StatusPayload;

@@ -74,6 +74,8 @@ export interface AgentOptions {
 
 export interface RunningAgent {
   brokerUrl: string;
+  /** The web view's address while it is served (`web.enabled`), else undefined. */
+  webUrl: string | undefined;
   /** Resolves when the agent has reached the broker, or after `timeoutMs` (offline): true if connected. */
   connected(timeoutMs: number): Promise<boolean>;
   /** The configuration it started with (a push may have changed it since: `control`). */
@@ -306,6 +308,7 @@ export async function startAgent(baseConfig: BenchConfig, options: AgentOptions)
 
   return {
     brokerUrl: brokerUrl(),
+    webUrl: observers.web?.url,
     connected: (ms) => mqtt.connectedWithin(ms),
     config,
     control,

@@ -1,6 +1,7 @@
 /**
  * The services that only watch the bus for outside systems, each off unless configured: the
- * Sparkplug B edge node (SCADA), Home Assistant discovery and the HTTP metrics (Prometheus). `early` go right after the MQTT
+ * Sparkplug B edge node (SCADA), Home Assistant discovery, the HTTP metrics (Prometheus) and the
+ * live web view (which listens to the bus from construction, serves from `late`). `early` go right after the MQTT
  * service (they stop after the bench is safe, so what is published while stopping reaches SCADA); `late` go after
  * every other service (nothing is announced, served or born before the agent is up).
  */
@@ -16,6 +17,7 @@ import { HomeAssistantService } from "./services/home-assistant.js";
 import { MetricsService } from "./services/metrics.js";
 import { SparkplugService } from "./sparkplug/sparkplug-service.js";
 import { AGENT_VERSION } from "./version.js";
+import { WebService } from "./web/web-service.js";
 
 export interface ObserverDeps {
   bus: EventBus;
@@ -32,7 +34,7 @@ export interface ObserverDeps {
 export function observerServices(
   config: BenchConfig,
   deps: ObserverDeps,
-): { early: Service[]; late: Service[] } {
+): { early: Service[]; late: Service[]; web: WebService | undefined } {
   const { bus } = deps;
   const m = config.mqtt;
   const sparkplug =
@@ -75,12 +77,24 @@ export function observerServices(
       devices: () => Object.keys(deps.current().devices),
       logger: deps.log("home-assistant"),
     });
+  const web =
+    config.web.enabled &&
+    new WebService({
+      settings: config.web,
+      bus,
+      current: deps.current,
+      backend: deps.backend,
+      request: (verb, payload, via) => deps.control.request(verb, payload, via),
+      logger: deps.log("web"),
+    });
   return {
+    web: web || undefined,
     early: sparkplug ? [sparkplug] : [],
     late: [
       ...(sparkplug ? [sparkplug.announcer] : []),
       ...(homeAssistant ? [homeAssistant] : []),
       ...(metrics ? [metrics] : []),
+      ...(web ? [web] : []),
     ],
   };
 }

@@ -173,6 +173,7 @@ async function run(options: RunOptions): Promise<void> {
   process.stderr.write(
     `photon-bench: bench ${config.benchId} publishing to ${agent.brokerUrl}\n` +
       `photon-bench: watch it:  mosquitto_sub -h ${url.hostname} -p ${port} -t '${agent.topics.root}/#' -v\n` +
+      (agent.webUrl ? `photon-bench: see it:  ${agent.webUrl}  (the live web view)\n` : "") +
       `photon-bench: command it:  photon-bench ctl --broker ${agent.brokerUrl} --bench ${config.benchId} status\n`,
   );
   // Ready for systemd once the bench is safe (interlocks running) and the broker reached, or the wait is over.

@@ -25,8 +25,7 @@ import { simSchema } from "./sim.js";
 import { resolveSlices } from "./slices.js";
 import { SPARKPLUG_AGENT_DEVICES, sparkplugSchema } from "./sparkplug.js";
 import { spectralSchema } from "./spectral.js";
-
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+import { LOOPBACK_HOSTS, webSchema } from "./web.js";
 
 export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
 
@@ -44,10 +43,13 @@ export const mqttSchema = z
         passwordFile: z.string().min(1).optional(),
       })
       .prefault({})
-      .refine((e) => LOOPBACK.has(e.host) || (e.username !== undefined && e.passwordFile !== undefined), {
-        message: "the embedded broker listens beyond this machine only with username and passwordFile",
-        path: ["host"],
-      }),
+      .refine(
+        (e) => LOOPBACK_HOSTS.has(e.host) || (e.username !== undefined && e.passwordFile !== undefined),
+        {
+          message: "the embedded broker listens beyond this machine only with username and passwordFile",
+          path: ["host"],
+        },
+      ),
     baseTopic: z
       .string()
       .regex(/^[^#+]+$/, "must not contain MQTT wildcards")
@@ -200,6 +202,7 @@ export const benchConfigSchema = z
     alignment: alignmentSchema,
     spectral: spectralSchema,
     metrics: metricsSchema,
+    web: webSchema,
     sparkplug: sparkplugSchema,
     homeAssistant: homeAssistantSchema,
     operations: operationsSchema,

@@ -127,7 +127,11 @@ export class MqttService implements Service {
         sessionExpiryS: settings.sessionExpiryS,
         outbox,
         will: this.status("offline", "connection lost"),
-        birth: () => [this.status("online")],
+        birth: () => {
+          const online = this.statusPayload("online");
+          this.deps.bus.emit("status", online);
+          return [{ topic: this.topics.status(), retain: true, payload: JSON.stringify(online) }];
+        },
         onConnectionChange: (connected) => this.connectionAlarm(connected),
       },
       logger,
@@ -187,6 +191,8 @@ export class MqttService implements Service {
     const now = new Date();
     if (!connected) this.lostAt = now;
     const since = this.lostAt ?? now;
+    // What subscribers see on `status` (the broker's will), for the bus's listeners; online is the birth.
+    if (!connected) this.deps.bus.emit("status", this.statusPayload("offline", "connection lost"));
     this.deps.bus.emit("alarm", {
       ts: now.toISOString(),
       name: "broker-connection",
@@ -278,17 +284,21 @@ export class MqttService implements Service {
     return {
       topic: this.topics.status(),
       retain: true,
-      payload: JSON.stringify({
-        state,
-        benchId: this.deps.benchId,
-        ts: new Date().toISOString(),
-        ...(reason ? { reason } : {}),
-        host: hostname(),
-        pid: process.pid,
-        startedAt: this.deps.startedAt,
-        ...(state === "online" ? { version: AGENT_VERSION, backend: this.deps.backend() } : {}),
-        ...(state === "online" && this.lastUpdate ? { lastUpdate: this.lastUpdate } : {}),
-      } satisfies StatusPayload),
+      payload: JSON.stringify(this.statusPayload(state, reason)),
+    };
+  }
+
+  private statusPayload(state: StatusPayload["state"], reason?: string): StatusPayload {
+    return {
+      state,
+      benchId: this.deps.benchId,
+      ts: new Date().toISOString(),
+      ...(reason ? { reason } : {}),
+      host: hostname(),
+      pid: process.pid,
+      startedAt: this.deps.startedAt,
+      ...(state === "online" ? { version: AGENT_VERSION, backend: this.deps.backend() } : {}),
+      ...(state === "online" && this.lastUpdate ? { lastUpdate: this.lastUpdate } : {}),
     };
   }
 }

@@ -37,6 +37,8 @@ export interface RecorderSettings {
 export interface RecorderStats {
   recording: boolean;
   currentFile: string | null;
+  /** Bytes written to the current file so far. */
+  currentFileBytes: number;
   filesClosed: number;
   recordedTags: number;
   droppedTags: number;
@@ -68,6 +70,7 @@ export class TagRecorder {
   private readonly stats: RecorderStats = {
     recording: false,
     currentFile: null,
+    currentFileBytes: 0,
     filesClosed: 0,
     recordedTags: 0,
     droppedTags: 0,
@@ -83,7 +86,7 @@ export class TagRecorder {
   ) {}
 
   getStats(): RecorderStats {
-    return { ...this.stats, currentFile: this.file?.name ?? null };
+    return { ...this.stats, currentFile: this.file?.name ?? null, currentFileBytes: this.file?.bytes ?? 0 };
   }
 
   /** Creates the directory and recovers files an earlier run left unfinished. */

@@ -7,79 +7,16 @@
  * `alarm/alignment-low` when coupling stays below alarm.belowFraction for alarm.forS.
  */
 import type { AlignmentSlice } from "../../config/slices.js";
-import type { Actuator, Axis, PowerMonitor, TimeTagChunk } from "../../hal/interfaces.js";
+import type { Actuator, Axis, PowerMonitor } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import type { Aligner } from "../alignment/aligner.js";
 import { buildAligner } from "../alignment/setup.js";
+import { CountSignal, powerSignal, realClock, reportedSignal } from "../alignment/signals.js";
 import type { AlignmentClock, AlignmentSignal, AlignmentState } from "../alignment/types.js";
 import { Backoff } from "../backoff.js";
 import { type AlarmPayload, alignmentEvent, type EventBus } from "../events.js";
 import type { Service } from "../service.js";
 import type { LastGoodPosition } from "./last-position.js";
-
-export const realClock: AlignmentClock = {
-  nowS: () => performance.now() / 1000,
-  sleep: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000)),
-};
-
-/** The photodiode: one ADC conversion of the configured channel, in its unit. */
-export function powerSignal(
-  monitor: PowerMonitor,
-  input: number,
-  perVolt: number,
-  noise: { relativeNoise: number; noiseFloor: number },
-): AlignmentSignal {
-  return {
-    unit: "mW",
-    sample: async () => {
-      const value = (await monitor.readInputV(input)) * perVolt;
-      return { value, sigma: Math.hypot(noise.relativeNoise * value, noise.noiseFloor) };
-    },
-  };
-}
-
-/**
- * A detector's count rate from the live tags: one chunk is let pass (it may hold photons from
- * before the last move), then the detector's tags are counted over `integrationS` of tagger time.
- */
-export class CountSignal implements AlignmentSignal {
-  readonly unit = "cps" as const;
-  private waiting: { skip: number; fromPs?: number; counts: number; done: (n: number) => void } | undefined;
-
-  constructor(
-    private readonly channel: number,
-    private readonly integrationS: number,
-  ) {}
-
-  /** Feed from the time-tag stream. */
-  push(chunk: TimeTagChunk): void {
-    const w = this.waiting;
-    if (!w || chunk.timesPs.length === 0) return;
-    if (w.skip > 0) {
-      w.skip--;
-      w.fromPs = chunk.epochPs + chunk.timesPs[chunk.timesPs.length - 1]!;
-      return;
-    }
-    const untilPs = w.fromPs! + this.integrationS * 1e12;
-    for (let i = 0; i < chunk.channels.length; i++) {
-      const t = chunk.epochPs + chunk.timesPs[i]!;
-      if (t <= w.fromPs!) continue;
-      if (t > untilPs) {
-        this.waiting = undefined;
-        w.done(w.counts);
-        return;
-      }
-      if (chunk.channels[i] === this.channel) w.counts++;
-    }
-  }
-
-  async sample() {
-    const counts = await new Promise<number>((done) => {
-      this.waiting = { skip: 1, counts: 0, done };
-    });
-    return { value: counts / this.integrationS, sigma: Math.sqrt(Math.max(counts, 1)) / this.integrationS };
-  }
-}
 
 export interface AlignmentDeps {
   slice: AlignmentSlice;
@@ -167,7 +104,7 @@ export class AlignmentService implements Service {
     const stageName = slice.section.stage;
     const actuator = this.deps.actuators.get(stageName);
     if (!actuator) throw new Error(`no actuator "${stageName}" was built`);
-    const signal = this.signal();
+    const signal = reportedSignal(this.signal(), () => this.aligner?.state(), this.deps.bus);
     const startUm: Partial<Record<Axis, number>> = {};
     for (const axis of actuator.axes) startUm[axis] = await actuator.readPositionUm(axis);
     const blocked = () => {

@@ -65,6 +65,7 @@ export class RecordingService implements Service {
     const s = this.recorder.getStats();
     return {
       recordingFile: s.currentFile ?? "",
+      recordingFileBytes: s.currentFileBytes,
       recordingFilesClosed: s.filesClosed,
       recordedTags: s.recordedTags,
       recordingDroppedTags: s.droppedTags,

@@ -20,11 +20,12 @@ export const SIM_DEVICES = [
 
 /**
  * The example bench with `overrides`. Its runbook triggers are off unless a test sets
- * `operations.runbooks`: automation acting on a fault would change what other tests watch.
+ * `operations.runbooks`: automation acting on a fault would change what other tests watch. Its
+ * web view listens on any free port (tests run side by side).
  */
 export function simConfig(overrides: Record<string, unknown> = {}): BenchConfig {
   return loadConfig({
     file: SIM_EXAMPLE,
-    overrides: { "operations.runbooks": { triggers: [] }, ...overrides },
+    overrides: { "operations.runbooks": { triggers: [] }, "web.port": 0, ...overrides },
   }).config;
 }

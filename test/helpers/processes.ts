@@ -116,12 +116,15 @@ export interface AgentProcess {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** The built CLI as a child process; `run` keeps its state in a fresh temporary directory. */
+/**
+ * The built CLI as a child process; `run` keeps its state in a fresh temporary directory, and its
+ * web view takes any free port (the example's 8080 would be shared by tests running side by side).
+ */
 export function spawnAgent(args: string[], env: Record<string, string> = {}): AgentProcess {
   requireBuild();
   const stateDir = mkdtempSync(join(tmpdir(), "photon-bench-state-"));
   const child = spawn(process.execPath, [AGENT_CLI, ...args], {
-    env: { ...process.env, STATE_DIRECTORY: stateDir, ...env },
+    env: { ...process.env, STATE_DIRECTORY: stateDir, PHOTON_BENCH_WEB__PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

@@ -80,7 +80,7 @@ describe("photon-bench CLI", () => {
     }
   });
 
-  it("runs on the embedded broker (MQTT 3.1.1) and prints the mosquitto_sub line to watch it", async () => {
+  it("runs on the embedded broker (MQTT 3.1.1) and prints the mosquitto_sub line and the web page to watch it", async () => {
     const port = await freePort();
     const agent = spawnAgent(["run", "--config", SIM_EXAMPLE], {
       PHOTON_BENCH_MQTT__EMBEDDED__PORT: String(port),
@@ -92,6 +92,12 @@ describe("photon-bench CLI", () => {
       expect(agent.stderr()).toContain(
         `mosquitto_sub -h 127.0.0.1 -p ${port} -t 'photon-bench/sim-bench-01/#' -v`,
       );
+      // The web view's address on the next line (any free port here: spawnAgent sets web.port 0).
+      const page = /photon-bench: see it: {2}(http:\/\/127\.0\.0\.1:\d+\/) {2}\(the live web view\)/.exec(
+        agent.stderr(),
+      );
+      expect(page).not.toBeNull();
+      expect(await (await fetch(page![1]!)).text()).toContain("<title>photon-bench</title>");
       const sub = await subscriber(`mqtt://127.0.0.1:${port}`, "photon-bench/sim-bench-01/#");
       const status = await sub.waitFor((m) => m.topic.endsWith("/status"));
       expect(status.payload.state).toBe("online");

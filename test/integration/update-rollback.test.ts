@@ -29,6 +29,7 @@ describe.skipIf(!mosquitto)("release package: install, update, roll back", () =>
     BENCH_INSTALL_STATE: dirs.state,
     BENCH_INSTALL_RESTART: join(root, "restart.sh"),
     BENCH_INSTALL_NODE_MODULES: resolve("node_modules"),
+    PHOTON_BENCH_WEB__PORT: "0",
   });
   const unpack = (version: string) => {
     const tarball = execFileSync("bash", ["systemd/package.sh"], {

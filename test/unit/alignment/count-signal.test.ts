@@ -4,7 +4,7 @@
  * integration time of tagger time, with √N/T as the error.
  */
 import { describe, expect, it } from "vitest";
-import { CountSignal } from "../../../agent/services/alignment.js";
+import { CountSignal } from "../../../agent/alignment/signals.js";
 
 const chunk = (startPs: number, n: number, stepPs: number, channel = 1, epochPs = 0) => ({
   channels: Uint8Array.from({ length: n }, (_, i) => (i % 2 === 0 ? channel : 2)),
