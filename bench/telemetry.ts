@@ -15,7 +15,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
@@ -25,6 +24,7 @@ import { MqttService } from "../agent/mqtt/mqtt-service.js";
 import { decodePayload } from "../agent/sparkplug/codec.js";
 import { SparkplugService } from "../agent/sparkplug/sparkplug-service.js";
 import { loadConfig } from "../config/load.js";
+import { freePort } from "./lib/net.js";
 
 const EVENTS_PER_S = Number(process.env.TELEMETRY_BENCH_EPS ?? 3000);
 const SECONDS = Number(process.env.TELEMETRY_BENCH_S ?? 10);
@@ -34,14 +34,6 @@ const BENCH_ID = "bench-telemetry";
 /** Mosquitto's set_tcp_nodelay (default here: true; "false" shows what the broker's default costs). */
 const NODELAY = process.env.TELEMETRY_BENCH_NODELAY !== "false";
 const MOSQUITTO = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].find((p) => existsSync(p));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** The child: the agent's publishing side under a synthetic load; prints its counts and peak RSS. */
 async function publisher(url: string, sparkplug: boolean): Promise<void> {

@@ -14,9 +14,9 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, readEvents } from "./lib/net.js";
 
 const ROUNDS = Number(process.env.WEB_BENCH_ROUNDS ?? 3);
 const PHASE_S = Number(process.env.WEB_BENCH_S ?? 10);
@@ -26,14 +26,6 @@ const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => 
 const TICKS_PER_S = 100; // USER_HZ on Linux
 
 const sleep = (s: number) => new Promise((resolve) => setTimeout(resolve, s * 1000));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** The process's user + system CPU time, s. */
 function cpuS(pid: number): number {
@@ -57,33 +49,13 @@ interface Pages {
 
 /** Reads update frames like a page, noting each reading's delay from its timestamp. */
 async function sseReader(url: string, delaysMs: number[] | undefined): Promise<() => void> {
-  const abort = new AbortController();
-  const res = await fetch(`${url}events`, { signal: abort.signal });
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffered = "";
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffered += decoder.decode(chunk, { stream: true });
-        let end = buffered.indexOf("\n\n");
-        while (end >= 0) {
-          const block = buffered.slice(0, end);
-          buffered = buffered.slice(end + 2);
-          end = buffered.indexOf("\n\n");
-          if (!delaysMs || !block.startsWith("event: update")) continue;
-          const now = Date.now();
-          const frame = JSON.parse(block.slice(block.indexOf("data: ") + 6)) as {
-            latest: Record<string, { ts?: string }>;
-          };
-          for (const [key, v] of Object.entries(frame.latest))
-            if (key.startsWith("telemetry/") && v?.ts) delaysMs.push(now - Date.parse(v.ts));
-        }
-      }
-    } catch {
-      // closed
-    }
-  })();
-  return () => abort.abort();
+  const { close } = await readEvents(`${url}events`, (event, frame) => {
+    if (!delaysMs || event !== "update") return;
+    const now = Date.now();
+    for (const [key, v] of Object.entries(frame.latest as Record<string, { ts?: string } | null>))
+      if (key.startsWith("telemetry/") && v?.ts) delaysMs.push(now - Date.parse(v.ts));
+  });
+  return close;
 }
 
 async function openPages(url: string): Promise<Pages> {
@@ -120,7 +92,12 @@ async function openPages(url: string): Promise<Pages> {
     }
   }
   const closers = await Promise.all(Array.from({ length: PAGES }, () => sseReader(url, undefined)));
-  return { kind: "sse-readers", close: async () => closers.forEach((c) => c()) };
+  return {
+    kind: "sse-readers",
+    close: async () => {
+      for (const c of closers) c();
+    },
+  };
 }
 
 const quantile = (xs: number[], q: number) => {

@@ -9,14 +9,16 @@
  * happened at start-up (a latched interlock's alarm, the run restored from disk).
  */
 import type { BenchConfig } from "../../config/schema.js";
+import { stageTypes } from "../../config/stages.js";
 import type { WebConfig } from "../../config/web.js";
+import type { Logger } from "../../hal/logger.js";
 import type { AlignmentSampleEvent, EventBus } from "../events.js";
 import { HistoryGroup, type HistoryPoint, numericFields } from "./history.js";
 import { type ScanMap, ScanTracker } from "./scan.js";
 import { type WebSetup, webSetup } from "./setup.js";
 
-/** Device types whose readings are kept as time series (cryostat, compressor, taggers' count rates). */
-const SERIES_TYPES = /^(lakeshore336|sumitomo-f70|.*-tagger)$/;
+/** Device types whose readings are kept as time series: cryostat, compressor, taggers' count rates, stages (drift). */
+const SERIES_TYPES = new RegExp(`^(lakeshore336|sumitomo-f70|.*-tagger|${stageTypes.join("|")})$`);
 /** Points a page gets per series when it opens. */
 export const HISTORY_POINTS = 900;
 /** Recent control-plane requests the page lists (the debug view's "recent errors"). */
@@ -39,6 +41,7 @@ export interface LiveFeedDeps {
   /** The configuration in force (soft limits, saturation, rule names for the page). */
   current: () => BenchConfig;
   backend: () => string;
+  logger: Logger;
 }
 
 export class LiveFeed {
@@ -49,7 +52,8 @@ export class LiveFeed {
   private dirty = false;
   private readonly audit: unknown[] = [];
   private readonly off: Array<() => void> = [];
-  readonly counts = { events: 0, keysDropped: 0 };
+  /** `keysDropped`: the oldest values forgotten beyond MAX_KEYS; `seriesRefused`: series beyond MAX_KEYS not kept. */
+  readonly counts = { events: 0, keysDropped: 0, seriesRefused: 0 };
 
   constructor(private readonly deps: LiveFeedDeps) {
     const { bus } = deps;
@@ -58,7 +62,7 @@ export class LiveFeed {
       bus.on("status", (s) => this.set("status", s)),
       bus.on("telemetry", (t) => {
         this.set(`telemetry/${t.device}`, t);
-        const type = t.device === "agent" ? "agent" : types()[t.device]?.type;
+        const type = types()[t.device]?.type;
         if (t.state === "ok" && type && SERIES_TYPES.test(type))
           this.record(
             `telemetry/${t.device}`,
@@ -134,8 +138,13 @@ export class LiveFeed {
       this.latest.delete(key); // re-inserted last: the oldest key is the first to go
       this.latest.set(key, value);
       if (this.latest.size > MAX_KEYS) {
-        this.latest.delete(this.latest.keys().next().value!);
-        this.counts.keysDropped++;
+        const oldest = this.latest.keys().next().value!;
+        this.latest.delete(oldest);
+        if (this.counts.keysDropped++ % 1000 === 0)
+          this.deps.logger.warn(
+            { forgotten: oldest, total: this.counts.keysDropped },
+            `web: more than ${MAX_KEYS} values to show; the oldest are forgotten (webValuesForgotten)`,
+          );
       }
     }
     this.pending.latest[key] = value;
@@ -145,7 +154,14 @@ export class LiveFeed {
   private record(group: string, tS: number, values: Record<string, number>, spacingS: number): void {
     let g = this.groups.get(group);
     if (!g) {
-      if (this.groups.size >= MAX_KEYS) return;
+      if (this.groups.size >= MAX_KEYS) {
+        if (this.counts.seriesRefused++ % 1000 === 0)
+          this.deps.logger.warn(
+            { series: group },
+            `web: more than ${MAX_KEYS} time series; ${group} is not kept (webSeriesRefused)`,
+          );
+        return;
+      }
       g = new HistoryGroup(HISTORY_POINTS, spacingS);
       this.groups.set(group, g);
     }

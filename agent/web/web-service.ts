@@ -115,6 +115,8 @@ export class WebService implements Service {
       webPagesRefused: this.hub.counts.pagesRefused,
       webRequestsRefused: this.counts.refused,
       webCommands: this.counts.commands,
+      webValuesForgotten: this.feed.counts.keysDropped,
+      webSeriesRefused: this.feed.counts.seriesRefused,
     };
   }
 

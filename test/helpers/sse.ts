@@ -1,4 +1,5 @@
-/** A Server-Sent Events reader for the web view's stream (`/events`), as a page would open it. */
+/** The web view's stream (`/events`) as a page would open it, with a wait for a matching event. */
+import { readEvents } from "../../bench/lib/net.js";
 
 export interface SseEvent {
   event: string;
@@ -6,46 +7,35 @@ export interface SseEvent {
 }
 
 export async function openStream(url: string, headers: Record<string, string> = {}) {
-  const abort = new AbortController();
-  const res = await fetch(url, { headers, signal: abort.signal });
   const events: SseEvent[] = [];
   const waiters = new Set<() => void>();
   let ended = false;
-  if (res.ok && res.body)
-    void (async () => {
-      const decoder = new TextDecoder();
-      let buffered = "";
-      try {
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          buffered += decoder.decode(chunk, { stream: true });
-          let end = buffered.indexOf("\n\n");
-          while (end >= 0) {
-            const block = buffered.slice(0, end);
-            buffered = buffered.slice(end + 2);
-            const event = /^event: (.*)$/m.exec(block)?.[1];
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
-            end = buffered.indexOf("\n\n");
-          }
-          for (const w of waiters) w();
-        }
-      } catch {
-        // aborted by close()
-      }
-      ended = true;
-      for (const w of waiters) w();
-    })();
+  const notify = () => {
+    for (const w of waiters) w();
+  };
+  const { status, close } = await readEvents(
+    url,
+    (event, data) => {
+      events.push({ event, data });
+      notify();
+    },
+    {
+      headers,
+      onEnd: () => {
+        ended = true;
+        notify();
+      },
+    },
+  );
   /** The first event from index `from` on that matches, within `timeoutMs`. */
   const waitFor = (match: (e: SseEvent) => boolean, timeoutMs = 10_000, from = 0) =>
     new Promise<SseEvent>((resolve, reject) => {
       const check = () => {
         const found = events.slice(from).find(match);
-        if (found) {
+        if (found || ended) {
           done();
-          resolve(found);
-        } else if (ended) {
-          done();
-          reject(new Error("the stream ended"));
+          if (found) resolve(found);
+          else reject(new Error("the stream ended"));
         }
       };
       const timer = setTimeout(() => {
@@ -59,5 +49,5 @@ export async function openStream(url: string, headers: Record<string, string> = 
       waiters.add(check);
       check();
     });
-  return { status: res.status, events, waitFor, close: () => abort.abort() };
+  return { status, events, waitFor, close };
 }

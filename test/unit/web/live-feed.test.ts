@@ -16,6 +16,7 @@ function feed(historyS = 1800) {
     settings: webSchema.parse({ historyS }),
     current: () => config,
     backend: () => "sim",
+    logger: pino({ level: "silent" }),
   });
   return { bus, live };
 }

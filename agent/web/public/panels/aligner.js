@@ -7,6 +7,7 @@ import { columns, el, fmt, makePlot } from "../plots.js";
 export const name = "aligner";
 const MODES = ["idle", "search", "peak", "track", "reacquire", "blocked"];
 let plot;
+let stagePlot;
 let operator = false;
 let step;
 const jogButtons = [];
@@ -37,6 +38,17 @@ export function init(state, role, plots) {
     },
   );
   plots.aligner = plot;
+  const axes = Object.keys(state.setup.stage?.limitsUm ?? {});
+  stagePlot = makePlot(
+    document.getElementById("stage-plot"),
+    axes.map((axis, i) => ({
+      label: `${axis} µm`,
+      stroke: ["#1f5fbf", "#b3261e", "#1b6e3a"][i % 3],
+      width: 1.5,
+    })),
+    { height: 130, axes: [{}, { label: "µm", size: 60 }] },
+  );
+  plots.stage = stagePlot;
   if (operator && state.setup.stage) controls(state);
 }
 
@@ -136,6 +148,11 @@ export function render(state, changed) {
     drawMap(state);
   if (all || changed.has("history:alignment"))
     plot.setData(columns(state.history.get("alignment"), ["fractionOfPeak", "modeIndex"]));
+  const stage = state.setup.stage;
+  if (stage && (all || changed.has(`history:telemetry/${stage.name}`))) {
+    const fields = Object.keys(stage.limitsUm).map((axis) => `${axis}PositionUm`);
+    stagePlot.setData(columns(state.history.get(`telemetry/${stage.name}`), fields));
+  }
 }
 
 function drawMap(state) {

@@ -18,7 +18,18 @@ export function init(state, _role, plots) {
       { label: "saturation", stroke: "#b3261e", dash: [6, 4] },
     ],
     // Logarithmic: tens of kcps beside a saturation of millions.
-    { scales: { y: { distr: 3 } }, axes: [{}, { label: "counts/s", size: 70 }] },
+    {
+      scales: {
+        y: {
+          distr: 3,
+          range: (_u, min, max) => [
+            10 ** Math.floor(Math.log10(Math.max(min, 1))),
+            10 ** Math.ceil(Math.log10(Math.max(max, 10))),
+          ],
+        },
+      },
+      axes: [{}, { label: "counts/s", size: 70 }],
+    },
   );
   plots.rates = plot;
 }
