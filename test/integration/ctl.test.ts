@@ -51,11 +51,18 @@ describe("photon-bench ctl", () => {
       (m) => m.topic === `${ROOT}/alarm/interlock-door` && String(m.payload.message).includes("latched"),
       15_000,
     );
+    // The door's incident, as published (retained) before `ctl status` reads it back.
+    const incident = await sub.waitFor(
+      (m) => m.topic.startsWith(`${ROOT}/incident/`) && m.payload.state === "open",
+      10_000,
+    );
+    const cause = incident.payload.cause as { alarm: string };
+    expect(cause.alarm, `symptoms: ${JSON.stringify(incident.payload.symptoms)}`).toBe("interlock-door");
     const status = await ctl("status");
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`${ROOT}: online`);
     expect(status.stdout).toMatch(/interlock-door \(critical\): inputs clear; latched until reset/);
-    expect(status.stdout).toMatch(/^incident \S+: interlock-door — /m);
+    expect(status.stdout, status.stdout).toContain(`incident ${incident.payload.id}: interlock-door — `);
 
     const refused = await ctl("cmd", "laser/emission", '{"on":true}');
     expect(refused.code).toBe(4);
