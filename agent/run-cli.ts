@@ -173,7 +173,7 @@ async function run(options: RunOptions): Promise<void> {
   process.stderr.write(
     `photon-bench: bench ${config.benchId} publishing to ${agent.brokerUrl}\n` +
       `photon-bench: watch it:  mosquitto_sub -h ${url.hostname} -p ${port} -t '${agent.topics.root}/#' -v\n` +
-      (agent.webUrl ? `photon-bench: see it:  ${agent.webUrl}  (the live web view)\n` : "") +
+      webLine(config.web, agent.webUrl) +
       `photon-bench: command it:  photon-bench ctl --broker ${agent.brokerUrl} --bench ${config.benchId} status\n`,
   );
   // Ready for systemd once the bench is safe (interlocks running) and the broker reached, or the wait is over.
@@ -184,4 +184,11 @@ async function run(options: RunOptions): Promise<void> {
         ? `running: bench ${config.benchId} on ${agent.brokerUrl}`
         : `running offline: ${agent.brokerUrl} not reached yet (messages wait in the outbox)`,
     );
+}
+
+/** Where the web view is, or why it is not there although the bench file asks for it. */
+function webLine(web: { enabled: boolean; host: string; port: number }, url: string | undefined): string {
+  if (url) return `photon-bench: see it:  ${url}  (the live web view)\n`;
+  if (!web.enabled) return "";
+  return `photon-bench: the web view could not listen on ${web.host}:${web.port} (taken?); another port: PHOTON_BENCH_WEB__PORT=8081 make run\n`;
 }

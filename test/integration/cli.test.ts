@@ -80,6 +80,29 @@ describe("photon-bench CLI", () => {
     }
   });
 
+  it("runs on when the web view's port is taken, and says how to choose another", async () => {
+    const [port, webPort] = [await freePort(), await freePort()];
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(webPort, "127.0.0.1", () => r()));
+    const agent = spawnAgent(["run", "--config", SIM_EXAMPLE], {
+      PHOTON_BENCH_MQTT__EMBEDDED__PORT: String(port),
+      PHOTON_BENCH_WEB__PORT: String(webPort),
+    });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!agent.stderr().includes("mosquitto_sub") && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(agent.stderr()).toContain(
+        `photon-bench: the web view could not listen on 127.0.0.1:${webPort} (taken?); another port: PHOTON_BENCH_WEB__PORT=8081 make run`,
+      );
+      expect(agent.child.exitCode).toBeNull(); // still running: the bench does not wait on a page
+    } finally {
+      squatter.close();
+      agent.child.kill("SIGTERM");
+      expect((await agent.exit).code).toBe(0);
+    }
+  }, 20_000);
+
   it("runs on the embedded broker (MQTT 3.1.1) and prints the mosquitto_sub line and the web page to watch it", async () => {
     const port = await freePort();
     const agent = spawnAgent(["run", "--config", SIM_EXAMPLE], {
