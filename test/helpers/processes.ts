@@ -116,6 +116,12 @@ export interface AgentProcess {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** Waits until the process has said `text` on stderr (`run` prints its addresses once it is up), or `timeoutMs`. */
+export async function untilSaid(agent: AgentProcess, text: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!agent.stderr().includes(text) && Date.now() < deadline) await sleep(50);
+}
+
 /**
  * The built CLI as a child process; `run` keeps its state in a fresh temporary directory, and its
  * web view takes any free port (the example's 8080 would be shared by tests running side by side).

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SIM_EXAMPLE } from "../helpers/bench-config.js";
-import { freePort, spawnAgent, subscriber } from "../helpers/processes.js";
+import { freePort, spawnAgent, subscriber, untilSaid } from "../helpers/processes.js";
 
 const badFile = () => {
   const file = join(mkdtempSync(join(tmpdir(), "pb-cli-")), "bench.yaml");
@@ -89,9 +89,7 @@ describe("photon-bench CLI", () => {
       PHOTON_BENCH_WEB__PORT: String(webPort),
     });
     try {
-      const deadline = Date.now() + 10_000;
-      while (!agent.stderr().includes("mosquitto_sub") && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 50));
+      await untilSaid(agent, "mosquitto_sub");
       expect(agent.stderr()).toContain(
         `photon-bench: the web view could not listen on 127.0.0.1:${webPort} (taken?); another port: PHOTON_BENCH_WEB__PORT=8081 make run`,
       );
@@ -109,9 +107,7 @@ describe("photon-bench CLI", () => {
       PHOTON_BENCH_MQTT__EMBEDDED__PORT: String(port),
     });
     try {
-      const deadline = Date.now() + 10_000;
-      while (!agent.stderr().includes("mosquitto_sub") && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 50));
+      await untilSaid(agent, "mosquitto_sub");
       expect(agent.stderr()).toContain(
         `mosquitto_sub -h 127.0.0.1 -p ${port} -t 'photon-bench/sim-bench-01/#' -v`,
       );

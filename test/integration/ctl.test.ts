@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SIM_EXAMPLE } from "../helpers/bench-config.js";
-import { type AgentProcess, freePort, spawnAgent, subscriber } from "../helpers/processes.js";
+import { type AgentProcess, freePort, spawnAgent, subscriber, untilSaid } from "../helpers/processes.js";
 
 const BENCH = "sim-bench-01";
 const ROOT = `photon-bench/${BENCH}`;
@@ -34,9 +34,7 @@ describe("photon-bench ctl", () => {
       PHOTON_BENCH_SIM__FAULTS: "[{atS: 1, fault: door-open, durationS: 1}]",
       PHOTON_BENCH_LOOPS__TELEMETRY__PERIOD_MS: "500",
     });
-    const deadline = Date.now() + 15_000;
-    while (!agent.stderr().includes("mosquitto_sub") && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
+    await untilSaid(agent, "mosquitto_sub", 15_000);
     sub = await subscriber(url, `${ROOT}/#`);
   }, 30_000);
 
