@@ -66,6 +66,7 @@ async function underLoad(workers: number) {
     logger,
   });
   await interlocks.start();
+  const tickingSinceMs = performance.now();
   await service.start();
   const replays = 20;
   const chunk = 8192;
@@ -90,15 +91,17 @@ async function underLoad(workers: number) {
   }
   const stats = service.getStats();
   const tick = await interlocks.readTelemetry();
+  const tickingMs = performance.now() - tickingSinceMs;
   await interlocks.stop();
   await service.stop();
-  return { stats, tick, measurements, total, owed };
+  return { stats, tick, tickingMs, measurements, total, owed };
 }
 
 /** What holds on any number of threads: every tag correlated, none dropped, the periods and g2 right. */
 function expectAllCorrelated({
   stats,
   tick,
+  tickingMs,
   measurements,
   total,
   owed,
@@ -107,7 +110,10 @@ function expectAllCorrelated({
   expect(stats.tagsCorrelated).toBeLessThanOrEqual(total);
   expect(stats.droppedTags).toBe(0);
   expect(stats.maxBacklogTags).toBeGreaterThan(1_000_000); // the worker really was behind: full load
-  expect(tick.ticks as number).toBeGreaterThan(10);
+  // The interlock loop kept ticking beside the worker: at least a quarter of the ticks its period
+  // allows over the time it ran (a count against that time, not against a fixed duration, which
+  // a fast machine finishes within ten ticks).
+  expect(tick.ticks as number).toBeGreaterThanOrEqual(Math.max(1, Math.floor(tickingMs / TICK_MS / 4)));
   // Each replay's 0.1 s is one period apart from the next: 19 whole periods closed.
   expect(measurements.filter((m) => m.name === "hbt").length).toBeGreaterThanOrEqual(18);
   const first = measurements.find((m) => m.name === "hbt")!;
