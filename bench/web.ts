@@ -1,9 +1,9 @@
 /**
  * What the web view costs the agent, and whether a page keeps up (make bench):
  *  - the agent (the built CLI on the simulated bench, telemetry at 10 Hz, the aligner's state at
- *    10 Hz, a g2 histogram every second) runs alone, then with 3 pages open, in alternating
- *    rounds of WEB_BENCH_S seconds; its CPU share (user + system time over wall time, from
- *    /proc) in each, and the ratio, in one command;
+ *    10 Hz, a g2 histogram every second) runs alone and with 3 pages open, in alternating
+ *    phases of WEB_BENCH_S seconds (ABBA order); its CPU share (user + system time over wall
+ *    time, from /proc) in each, and the ratio, in one command;
  *  - the delay from a reading's timestamp to its arrival in an update frame (p50, p99);
  *  - a page's JavaScript heap after garbage collection every 30 s over WEB_BENCH_SOAK_S of 10
  *    updates a second, with `web.historyS` at 60 s so that the time series reach their 900-point
@@ -11,7 +11,7 @@
  * The pages are headless Chromium (playwright-core, /usr/bin/chromium); without it, 3 plain
  * Server-Sent Events readers, and `pages` says so. One JSON line.
  *
- *   node dist/bench/web.js        (WEB_BENCH_ROUNDS=3 WEB_BENCH_S=10 WEB_BENCH_SOAK_S=150)
+ *   node dist/bench/web.js        (WEB_BENCH_ROUNDS=4 WEB_BENCH_S=10 WEB_BENCH_SOAK_S=150)
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, readEvents } from "./lib/net.js";
 
-const ROUNDS = Number(process.env.WEB_BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.WEB_BENCH_ROUNDS ?? 4);
 const PHASE_S = Number(process.env.WEB_BENCH_S ?? 10);
 const SOAK_S = Number(process.env.WEB_BENCH_SOAK_S ?? 150);
 const HEAP_EVERY_S = 30;
@@ -147,13 +147,12 @@ async function main(): Promise<void> {
   }
   const url = /see it: {2}(\S+)/.exec(stderr)![1]!;
   try {
-    await sleep(5); // start-up: the aligner's first peak, the first periods
+    await sleep(15); // start-up: the aligner's first peak, the first periods, the JIT
     const none: number[] = [];
     const three: number[] = [];
     const delaysMs: number[] = [];
     let kind = "";
-    for (let r = 0; r < ROUNDS; r++) {
-      none.push(await cpuShare(agent.pid!, PHASE_S));
+    const withPages = async () => {
       const pages = await openPages(url);
       kind = pages.kind;
       const stopReading = await sseReader(url, delaysMs);
@@ -161,6 +160,13 @@ async function main(): Promise<void> {
       three.push(await cpuShare(agent.pid!, PHASE_S));
       stopReading();
       await pages.close();
+    };
+    // ABBA: none first in even rounds, pages first in odd ones, so a drift of the agent's own
+    // load (its first minutes) does not favour either side.
+    for (let r = 0; r < ROUNDS; r++) {
+      if (r % 2 === 1) await withPages();
+      none.push(await cpuShare(agent.pid!, PHASE_S));
+      if (r % 2 === 0) await withPages();
     }
     const soak = await openPages(url);
     const heapMb: Record<string, number> = {};
