@@ -137,6 +137,8 @@ describe.skipIf(!chromiumPath)("the web view in Chromium", () => {
     await alarm.locator("button", { hasText: "Acknowledge" }).waitFor({ timeout: 10_000 });
     await viewer.locator('li[data-alarm="interlock-door"]').waitFor({ timeout: 10_000 });
     expect(await viewer.locator("button").count()).toBe(0);
+    await operator.locator("#panel-status").screenshot({ path: join(SHOTS, "status-alarm-operator.png") });
+    await viewer.locator("#panel-status").screenshot({ path: join(SHOTS, "status-alarm-viewer.png") });
     await alarm.locator("button", { hasText: "Acknowledge" }).click();
     const acked = await sub.waitFor(
       (m) => m.topic === `${root}/alarm/interlock-door` && m.payload.acknowledged !== undefined,
