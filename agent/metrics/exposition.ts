@@ -47,3 +47,15 @@ export function exposition(families: readonly MetricFamily[]): string {
   }
   return `${out.join("\n")}\n`;
 }
+
+/** Every finite number in a nested object, by its dotted path (booleans as 1 and 0). */
+export function numericLeaves(o: Record<string, unknown>, prefix = ""): Array<[string, number]> {
+  return Object.entries(o).flatMap(([k, v]): Array<[string, number]> => {
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (typeof v === "number" && Number.isFinite(v)) return [[path, v]];
+    if (typeof v === "boolean") return [[path, v ? 1 : 0]];
+    if (typeof v === "object" && v !== null && !Array.isArray(v))
+      return numericLeaves(v as Record<string, unknown>, path);
+    return [];
+  });
+}

@@ -17,7 +17,7 @@ import type { MetricsConfig } from "../../config/metrics.js";
 import type { TelemetryValues } from "../../hal/interfaces.js";
 import type { Logger } from "../../hal/logger.js";
 import type { AlignmentEvent, EventBus, MeasurementEvent } from "../events.js";
-import { exposition, type MetricFamily, snakeName } from "../metrics/exposition.js";
+import { exposition, type MetricFamily, numericLeaves, snakeName } from "../metrics/exposition.js";
 import type { SliPayload } from "../operations/types.js";
 import type { Service } from "../service.js";
 
@@ -236,16 +236,4 @@ export class MetricsService implements Service {
     gauge("detector_rate_cps", "each detector's count rate over the latest integration period", rates);
     gauge("linewidth_mhz", "the source's linewidth from the latest Fabry–Pérot scan", linewidth);
   }
-}
-
-/** Every finite number in a nested object, by its dotted path (booleans as 1 and 0). */
-function numericLeaves(o: Record<string, unknown>, prefix = ""): Array<[string, number]> {
-  return Object.entries(o).flatMap(([k, v]): Array<[string, number]> => {
-    const path = prefix ? `${prefix}.${k}` : k;
-    if (typeof v === "number" && Number.isFinite(v)) return [[path, v]];
-    if (typeof v === "boolean") return [[path, v ? 1 : 0]];
-    if (typeof v === "object" && v !== null && !Array.isArray(v))
-      return numericLeaves(v as Record<string, unknown>, path);
-    return [];
-  });
 }

@@ -7,6 +7,11 @@
 /** One point as it goes to a page: time (s since the epoch) and the fields that had a number. */
 export type HistoryPoint = [tS: number, values: Record<string, number>];
 
+/** The slots of a ring holding `length` of `capacity` items, `next` to be written: oldest first. */
+export function ringOrder(next: number, length: number, capacity: number): number[] {
+  return Array.from({ length }, (_, k) => (next - length + k + capacity) % capacity);
+}
+
 export class HistoryGroup {
   private readonly t: Float64Array;
   private readonly columns = new Map<string, Float64Array>();
@@ -45,28 +50,12 @@ export class HistoryGroup {
     return true;
   }
 
-  get size(): number {
-    return this.length;
-  }
-
   /** Oldest first, as columns: `{t: [...], fields: {name: [...]}}` (a missing value is null). */
   toJSON(): { t: number[]; fields: Record<string, Array<number | null>> } {
-    const order = Array.from(
-      { length: this.length },
-      (_, k) => (this.next - this.length + k + this.capacity) % this.capacity,
-    );
+    const order = ringOrder(this.next, this.length, this.capacity);
     const fields: Record<string, Array<number | null>> = {};
     for (const [name, column] of this.columns)
       fields[name] = order.map((i) => (Number.isNaN(column[i]!) ? null : column[i]!));
     return { t: order.map((i) => this.t[i]!), fields };
   }
-}
-
-/** Every numeric or boolean field of a flat record (booleans as 1 and 0). */
-export function numericFields(values: Record<string, unknown>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(values))
-    if (typeof v === "number" && Number.isFinite(v)) out[k] = v;
-    else if (typeof v === "boolean") out[k] = v ? 1 : 0;
-  return out;
 }

@@ -13,7 +13,8 @@ import { stageTypes } from "../../config/stages.js";
 import type { WebConfig } from "../../config/web.js";
 import type { Logger } from "../../hal/logger.js";
 import type { AlignmentSampleEvent, EventBus } from "../events.js";
-import { HistoryGroup, type HistoryPoint, numericFields } from "./history.js";
+import { numericLeaves } from "../metrics/exposition.js";
+import { HistoryGroup, type HistoryPoint } from "./history.js";
 import { type ScanMap, ScanTracker } from "./scan.js";
 import { type WebSetup, webSetup } from "./setup.js";
 
@@ -53,7 +54,7 @@ export class LiveFeed {
   private readonly audit: unknown[] = [];
   private readonly off: Array<() => void> = [];
   /** `keysDropped`: the oldest values forgotten beyond MAX_KEYS; `seriesRefused`: series beyond MAX_KEYS not kept. */
-  readonly counts = { events: 0, keysDropped: 0, seriesRefused: 0 };
+  readonly counts = { keysDropped: 0, seriesRefused: 0 };
 
   constructor(private readonly deps: LiveFeedDeps) {
     const { bus } = deps;
@@ -67,7 +68,7 @@ export class LiveFeed {
           this.record(
             `telemetry/${t.device}`,
             Date.parse(t.ts) / 1000,
-            numericFields(t.values),
+            Object.fromEntries(numericLeaves(t.values)),
             this.spacingS(),
           );
       }),
@@ -76,8 +77,13 @@ export class LiveFeed {
       bus.on("measurement", (m) => {
         this.set(`measurement/${m.name}`, m);
         const g2 = m.g2 as { g2Zero?: unknown; g2ZeroError?: unknown } | undefined;
-        if (typeof g2?.g2Zero === "number")
-          this.record(`measurement/${m.name}`, Date.parse(m.ts) / 1000, numericFields(g2), 0);
+        if (typeof g2?.g2Zero === "number" && typeof g2.g2ZeroError === "number")
+          this.record(
+            `measurement/${m.name}`,
+            Date.parse(m.ts) / 1000,
+            { g2Zero: g2.g2Zero, g2ZeroError: g2.g2ZeroError },
+            0,
+          );
       }),
       bus.on("alignment", (a) => {
         this.set("alignment", a);
@@ -132,7 +138,6 @@ export class LiveFeed {
   }
 
   private set(key: string, value: unknown): void {
-    this.counts.events++;
     if (value === null) this.latest.delete(key);
     else {
       this.latest.delete(key); // re-inserted last: the oldest key is the first to go

@@ -6,6 +6,7 @@
  * fixed size.
  */
 import type { AlignmentSampleEvent } from "../events.js";
+import { ringOrder } from "./history.js";
 
 const SCAN_MODES: ReadonlySet<string> = new Set(["search", "peak", "reacquire"]);
 /** Points of one scan kept (a ±45 µm search at 2 µm steps is about 2000). */
@@ -40,10 +41,9 @@ class Ring {
     this.size = 0;
   }
   toArray(): number[][] {
-    return Array.from({ length: this.size }, (_, k) => {
-      const i = (this.next - this.size + k + this.capacity) % this.capacity;
-      return Array.from(this.data.subarray(i * this.width, (i + 1) * this.width));
-    });
+    return ringOrder(this.next, this.size, this.capacity).map((i) =>
+      Array.from(this.data.subarray(i * this.width, (i + 1) * this.width)),
+    );
   }
 }
 

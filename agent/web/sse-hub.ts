@@ -27,7 +27,7 @@ export class SseHub {
   private readonly pages = new Set<Page>();
   private timer: NodeJS.Timeout | undefined;
   private lastSentMs = 0;
-  readonly counts = { pagesOpened: 0, framesSent: 0, framesSkipped: 0, resyncs: 0, pagesRefused: 0 };
+  readonly counts = { framesSent: 0, framesSkipped: 0, resyncs: 0, pagesRefused: 0 };
 
   constructor(
     private readonly feed: LiveFeed,
@@ -63,7 +63,6 @@ export class SseHub {
     });
     const page: Page = { res, role, behind: false };
     this.pages.add(page);
-    this.counts.pagesOpened++;
     res.on("close", () => this.pages.delete(page));
     this.sendSnapshot(page);
     this.logger.debug({ role, pages: this.pages.size }, "web: a page opened");

@@ -54,7 +54,7 @@ export class WebService implements Service {
   private readonly hub: SseHub;
   private readonly auth: WebAuth;
   private assets = new Map<string, StaticAsset>();
-  private readonly counts = { requests: 0, refused: 0, commands: 0 };
+  private readonly counts = { refused: 0, commands: 0 };
 
   constructor(private readonly deps: WebDeps) {
     this.auth = WebAuth.load(deps.settings);
@@ -74,7 +74,6 @@ export class WebService implements Service {
     this.assets = await loadAssets();
     const { host, port } = this.deps.settings;
     const server = createServer((req, res) => {
-      this.counts.requests++;
       this.route(req, res).catch((err: unknown) => {
         this.deps.logger.error({ err: (err as Error).message, url: req.url }, "web: request failed");
         if (!res.headersSent) send(res, 500, { error: "internal", message: (err as Error).message });

@@ -11,13 +11,13 @@ export async function freePort(): Promise<number> {
 
 /**
  * Opens `url` as an event stream and calls `onEvent` with each event's name and parsed data, in
- * order, as a browser's EventSource would; `onEnd` when the stream ends. Resolves, once the
- * response has arrived, with its status and a function that closes the stream.
+ * order, as a browser's EventSource would. Resolves, once the response has arrived, with its
+ * status and a function that closes the stream.
  */
 export async function readEvents(
   url: string,
   onEvent: (event: string, data: Record<string, unknown>) => void,
-  options: { headers?: Record<string, string>; onEnd?: () => void } = {},
+  options: { headers?: Record<string, string> } = {},
 ): Promise<{ status: number; close: () => void }> {
   const abort = new AbortController();
   const res = await fetch(url, { headers: options.headers ?? {}, signal: abort.signal });
@@ -41,7 +41,6 @@ export async function readEvents(
       } catch {
         // closed
       }
-      options.onEnd?.();
     })();
   return { status: res.status, close: () => abort.abort() };
 }
