@@ -13,7 +13,7 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import { type LoadedConfig, loadConfig } from "../config/load.js";
 import type { BenchConfig } from "../config/schema.js";
-import { brokerCredentials } from "./mqtt/mqtt-service.js";
+import { brokerCredentials } from "./mqtt/credentials.js";
 import { Topics } from "./mqtt/topics.js";
 
 export interface SelfCheckOptions {

@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:net";
 import { Aedes } from "aedes";
-import { readSecretFile } from "./mqtt-service.js";
+import { readSecretLine } from "../secrets.js";
 
 export class PortInUseError extends Error {
   constructor(
@@ -112,6 +112,6 @@ export function embeddedLogin(embedded: {
   if (username === undefined || passwordFile === undefined) return undefined;
   return () => ({
     username,
-    password: readSecretFile("mqtt.embedded.passwordFile", passwordFile).split("\n")[0]!.trim(),
+    password: readSecretLine("mqtt.embedded.passwordFile", passwordFile),
   });
 }

@@ -10,7 +10,6 @@
  * or pid) that started later means someone ran `--takeover`: this one stands down (onTakenOver)
  * without publishing `offline` — the status is the other's now.
  */
-import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { MqttConfig } from "../../config/schema.js";
@@ -23,6 +22,7 @@ import { roundReadings } from "../units.js";
 import { AGENT_VERSION } from "../version.js";
 import { claimBench } from "./bench-claim.js";
 import type { OutgoingMessage } from "./connection.js";
+import { brokerCredentials } from "./credentials.js";
 import { DurableOutbox } from "./outbox.js";
 import { MqttPublisher } from "./publisher.js";
 import type { MessageHandler } from "./subscriptions.js";
@@ -45,33 +45,6 @@ export interface MqttServiceDeps {
   /** Another agent took the bench over (`--takeover`): stand down. */
   onTakenOver?: (other: StatusPayload) => void;
   logger: Logger;
-}
-
-/** Reads a secret or a certificate; a missing file stops the start with its path (never its content). */
-export function readSecretFile(what: string, file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (err) {
-    throw new Error(`${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-}
-
-/** The agent's login and TLS material: the embedded broker's own login when it has one. */
-export function brokerCredentials(settings: MqttConfig) {
-  const embedded = settings.broker === "embedded" ? settings.embedded : undefined;
-  const username = embedded?.username ?? settings.username;
-  const passwordFile = embedded?.passwordFile ?? settings.passwordFile;
-  const password = passwordFile
-    ? readSecretFile("mqtt password file", passwordFile).split("\n")[0]!.trim()
-    : settings.password;
-  const t = settings.tls;
-  const tls = t && {
-    rejectUnauthorized: t.rejectUnauthorized,
-    ...(t.caFile ? { ca: readSecretFile("mqtt.tls.caFile", t.caFile) } : {}),
-    ...(t.certFile ? { cert: readSecretFile("mqtt.tls.certFile", t.certFile) } : {}),
-    ...(t.keyFile ? { key: readSecretFile("mqtt.tls.keyFile", t.keyFile) } : {}),
-  };
-  return { username, password, tls };
 }
 
 export class MqttService implements Service {
@@ -126,11 +99,11 @@ export class MqttService implements Service {
         reconnect: settings.reconnect,
         sessionExpiryS: settings.sessionExpiryS,
         outbox,
-        will: this.status("offline", "connection lost"),
+        will: this.status(this.statusPayload("offline", "connection lost")),
         birth: () => {
           const online = this.statusPayload("online");
           this.deps.bus.emit("status", online);
-          return [{ topic: this.topics.status(), retain: true, payload: JSON.stringify(online) }];
+          return [this.status(online)];
         },
         onConnectionChange: (connected) => this.connectionAlarm(connected),
       },
@@ -225,7 +198,9 @@ export class MqttService implements Service {
 
   async stop(): Promise<void> {
     for (const off of this.unsubscribe.splice(0)) off();
-    await this.publisher?.stop(this.takenOverBy ? undefined : this.status("offline", this.stopReason));
+    await this.publisher?.stop(
+      this.takenOverBy ? undefined : this.status(this.statusPayload("offline", this.stopReason)),
+    );
   }
 
   /** Subscribes through the agent's connection (again after each reconnect); resolves once the broker has it. */
@@ -280,12 +255,8 @@ export class MqttService implements Service {
       : {};
   }
 
-  private status(state: StatusPayload["state"], reason?: string): OutgoingMessage {
-    return {
-      topic: this.topics.status(),
-      retain: true,
-      payload: JSON.stringify(this.statusPayload(state, reason)),
-    };
+  private status(payload: StatusPayload): OutgoingMessage {
+    return { topic: this.topics.status(), retain: true, payload: JSON.stringify(payload) };
   }
 
   private statusPayload(state: StatusPayload["state"], reason?: string): StatusPayload {

@@ -10,7 +10,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { LOOPBACK_HOSTS, type WebConfig, type WebRole } from "../../config/web.js";
-import { readSecretFile } from "../mqtt/mqtt-service.js";
+import { readSecretLine } from "../secrets.js";
 
 export const COOKIE = "photon_bench_web";
 /** Shorter tokens are refused at start: they could be guessed. */
@@ -28,7 +28,7 @@ export class WebAuth {
   static load(settings: WebConfig): WebAuth {
     const tokens = settings.tokens.map(({ role, tokenFile }, i) => {
       const where = `web.tokens[${i}].tokenFile`;
-      const token = readSecretFile(where, tokenFile).split("\n")[0]!.trim();
+      const token = readSecretLine(where, tokenFile);
       if (token.length < MIN_TOKEN_CHARS)
         throw new Error(`${where} ${tokenFile}: a token needs at least ${MIN_TOKEN_CHARS} characters`);
       return { role, digest: digest(token) };
